@@ -1,0 +1,96 @@
+"""Bad hyperparameters are refused when the optimizer is built, with a message that helps."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import gdlib
+from gdlib.hyperparams import as_schedule, check_positive_int, check_range
+from gdlib.optimizers import BY_NAME
+
+FRACTIONS = {  # parameter -> optimizers that take it; valid range [0, 1)
+    "momentum": ["momentum", "nesterov"],
+    "rho": ["adadelta"],
+    "decay": ["rmsprop"],
+    "b1": ["adam", "adamax", "nadam"],
+    "b2": ["adam", "adamax", "nadam"],
+}
+BAD_FRACTIONS = [-0.1, 1.0, 1.5, math.nan, math.inf]
+BAD_RATES = [-0.01, math.nan, math.inf, -math.inf]
+WRONG_TYPES = ["0.1", None, True, [0.1, "a"], 1j]
+
+
+def _cases(names, values):
+    return [(name, value) for name in names for value in values]
+
+
+@pytest.mark.parametrize("name,value", _cases(list(BY_NAME), BAD_RATES))
+def test_bad_learning_rate(name, value):
+    with pytest.raises(ValueError, match=r"learning_rate must be a finite number >= 0, got"):
+        BY_NAME[name](learning_rate=value)
+
+
+@pytest.mark.parametrize("name,value", _cases(list(BY_NAME), WRONG_TYPES))
+def test_learning_rate_of_the_wrong_type(name, value):
+    with pytest.raises(TypeError, match="learning_rate must be a real number"):
+        BY_NAME[name](learning_rate=value)
+
+
+@pytest.mark.parametrize("parameter,optimizer,value", [
+    (p, o, v) for p, optimizers in FRACTIONS.items() for o in optimizers for v in BAD_FRACTIONS])
+def test_fraction_outside_0_1(parameter, optimizer, value):
+    with pytest.raises(ValueError) as error:
+        BY_NAME[optimizer](**{parameter: value})
+    message = str(error.value)
+    assert message.startswith(f"{parameter} must be in [0.0, 1.0)")
+    assert message.endswith(f"got {value}")
+
+
+@pytest.mark.parametrize("parameter,optimizer,value", [
+    (p, o, v) for p, optimizers in FRACTIONS.items() for o in optimizers for v in WRONG_TYPES])
+def test_fraction_of_the_wrong_type(parameter, optimizer, value):
+    with pytest.raises(TypeError, match=f"{parameter} must be a real number"):
+        BY_NAME[optimizer](**{parameter: value})
+
+
+@pytest.mark.parametrize("name", [n for n in BY_NAME if "eps" in
+                                  __import__("inspect").signature(BY_NAME[n]).parameters])
+def test_negative_eps(name):
+    with pytest.raises(ValueError, match=r"eps must be .*, got -1e-08"):
+        BY_NAME[name](eps=-1e-8)
+
+
+def test_adadelta_needs_a_positive_eps():
+    with pytest.raises(ValueError, match=r"eps must be a finite number > 0, got 0.0"):
+        gdlib.adadelta(eps=0.0)
+
+
+@pytest.mark.parametrize("value", [0.0, 0.5, np.float32(0.25), jnp.array(0.9), 0])
+def test_good_values_pass_unchanged(value):
+    assert check_range("b1", value, 0.0, 1.0, high_open=True) is value
+
+
+def test_a_whole_grid_is_checked_and_the_bad_entry_named():
+    with pytest.raises(ValueError, match=r"momentum must be in \[0.0, 1.0\), got 1.2"):
+        gdlib.momentum(learning_rate=np.array([0.1, 0.2]), momentum=np.array([0.5, 1.2]))
+
+
+def test_traced_values_are_not_inspected():
+    # inside jit a value is abstract: the factory must build, and sweep checks grids beforehand
+    assert jax.jit(lambda b1: gdlib.adam(b1=b1).init(jnp.zeros(2)).mu)(0.5).shape == (2,)
+
+
+def test_schedule_is_accepted_as_learning_rate():
+    assert as_schedule(lambda count: 0.5 / (1 + count))(1) == 0.25
+
+
+@pytest.mark.parametrize("value,error", [(0, ValueError), (-3, ValueError), (2.5, TypeError),
+                                         ("10", TypeError), (True, TypeError)])
+def test_positive_int(value, error):
+    with pytest.raises(error, match="every must be a whole number >= 1"):
+        check_positive_int("every", value)

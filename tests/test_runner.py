@@ -1,0 +1,121 @@
+"""Runs, sweeps and divergence reports."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import gdlib
+from gdlib.runner import _sweep
+
+
+def quadratic(theta):
+    return jnp.sum(jnp.array([1.0, 10.0]) * theta**2)
+
+
+def python_loop(optimizer, loss_fn, theta, num_steps):
+    """The reference: the textbook loop, one Python iteration per step."""
+    state, thetas = optimizer.init(theta), [theta]
+    for _ in range(num_steps):
+        updates, state = optimizer.update(jax.grad(loss_fn)(theta), state, theta)
+        theta = gdlib.apply_updates(theta, updates)
+        thetas.append(theta)
+    return jnp.stack(thetas)
+
+
+def test_run_records_every_step_like_a_python_loop(x64):
+    theta0 = jnp.array([1.0, 1.0])
+    trajectory = gdlib.run(gdlib.adam(0.1), quadratic, theta0, 25)
+    expected = python_loop(gdlib.adam(0.1), quadratic, theta0, 25)
+    assert trajectory.params.shape == (26, 2)
+    np.testing.assert_allclose(trajectory.params, expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(trajectory.losses, jax.vmap(quadratic)(expected), rtol=1e-12)
+    assert int(trajectory.diverged_at) == -1
+
+
+def test_run_takes_any_pytree():
+    params = {"w": jnp.ones((2, 3)), "b": jnp.zeros(3)}
+    loss = lambda p: jnp.sum((p["w"] - 2.0) ** 2) + jnp.sum((p["b"] + 1.0) ** 2)  # noqa: E731
+    trajectory = gdlib.run(gdlib.momentum(0.05, 0.9), loss, params, 200)
+    assert trajectory.params["w"].shape == (201, 2, 3)
+    assert float(trajectory.losses[-1]) < 1e-4
+
+
+def test_divergence_step_is_the_first_non_finite_loss():
+    # θ ← θ - 1.5·2θ = -2θ, so θ_t = (-2)^t and J = 4^t overflows float32 (max ≈ 2^128) at t = 64.
+    trajectory = gdlib.run(gdlib.sgd(1.5), lambda t: jnp.sum(t**2), jnp.array([1.0]), 100)
+    assert bool(trajectory.diverged)
+    assert int(trajectory.diverged_at) == 64
+    assert np.isfinite(trajectory.losses[:64]).all()
+    assert np.isnan(trajectory.losses[64:]).all() and np.isnan(trajectory.params[64:]).all()
+    assert float(trajectory.losses[63]) == pytest.approx(4.0**63, rel=1e-6)
+    assert trajectory.describe() == "diverged at step 64"
+
+
+def test_max_loss_reports_divergence_before_overflow():
+    trajectory = gdlib.run(gdlib.sgd(1.5), lambda t: jnp.sum(t**2), jnp.array([1.0]), 100,
+                           max_loss=1e6)
+    assert int(trajectory.diverged_at) == 10  # 4^10 > 1e6 > 4^9
+
+
+def test_nan_gradient_is_caught_at_the_next_step():
+    loss = lambda t: jnp.sum(jnp.sqrt(t))  # noqa: E731  gradient 1/(2√t) blows up at t ≤ 0
+    trajectory = gdlib.run(gdlib.sgd(1.0), loss, jnp.array([0.3]), 10)
+    assert bool(trajectory.diverged)
+    first = int(trajectory.diverged_at)
+    assert np.isfinite(trajectory.losses[:first]).all() and np.isnan(trajectory.losses[first])
+
+
+def test_sweep_equals_a_loop_of_single_runs(x64):
+    grid = gdlib.grid(learning_rate=[0.01, 0.05, 0.12], momentum=[0.0, 0.5, 0.9])
+    theta0 = jnp.array([1.0, -0.5])
+    runs = gdlib.sweep(gdlib.momentum, quadratic, theta0, 40, **grid)
+    assert runs.losses.shape == (9, 41)
+    for i, (lr, m) in enumerate(zip(grid["learning_rate"], grid["momentum"])):
+        single = gdlib.run(gdlib.momentum(float(lr), float(m)), quadratic, theta0, 40)
+        np.testing.assert_allclose(runs.params[i], single.params, rtol=1e-12, atol=1e-14)
+        assert int(runs.diverged_at[i]) == int(single.diverged_at)
+
+
+def test_sweep_reports_divergence_per_run():
+    runs = gdlib.sweep(gdlib.sgd, lambda t: jnp.sum(t**2), jnp.array([1.0]), 100,
+                       learning_rate=[0.1, 0.9, 1.5, 3.0])
+    assert runs.diverged_at.tolist()[:2] == [-1, -1]
+    assert runs.diverged_at.tolist()[2] == 64
+    assert 0 < runs.diverged_at.tolist()[3] < 64
+
+
+def test_sweep_shares_scalars_and_compiles_once_per_shape():
+    theta0 = jnp.array([1.0, 1.0])
+    before = _sweep._cache_size()
+    for lr in [0.01, 0.02, 0.03]:
+        gdlib.sweep(gdlib.adam, quadratic, theta0, 30, learning_rate=[lr], b1=0.8)
+    assert _sweep._cache_size() == before + 1
+
+
+def test_sweep_checks_the_whole_grid_first():
+    with pytest.raises(ValueError, match=r"b2 must be in \[0.0, 1.0\), got 1.0"):
+        gdlib.sweep(gdlib.adam, quadratic, jnp.zeros(2), 10, learning_rate=[0.1, 0.2],
+                    b2=[0.9, 1.0])
+    with pytest.raises(ValueError, match="sweep needs at least one hyperparameter"):
+        gdlib.sweep(gdlib.adam, quadratic, jnp.zeros(2), 10)
+    with pytest.raises(ValueError, match="num_steps must be a whole number >= 1, got 0"):
+        gdlib.sweep(gdlib.adam, quadratic, jnp.zeros(2), 0, learning_rate=0.1)
+
+
+def test_sweep_keeps_float32_parameters_float32(x64):
+    runs = gdlib.sweep(gdlib.rmsprop, quadratic, jnp.ones(2, jnp.float32), 5,
+                       learning_rate=[0.1, 0.01])
+    assert runs.params.dtype == jnp.float32
+
+
+def test_grid_is_every_combination():
+    g = gdlib.grid(a=[1, 2, 3], b=[10, 20])
+    assert list(zip(g["a"], g["b"])) == [(1, 10), (1, 20), (2, 10), (2, 20), (3, 10), (3, 20)]
+
+
+def test_lookahead_nesterov_checks_its_arguments():
+    with pytest.raises(ValueError, match="momentum must be in"):
+        gdlib.run_nesterov_lookahead(quadratic, jnp.zeros(2), 10, 0.1, 1.0)
