@@ -17,6 +17,7 @@ Example:
     True
 """
 
+from gdlib import schedules, surfaces
 from gdlib.base import GradientTransformation, apply_updates
 from gdlib.optimizers import (
     adadelta,
@@ -45,6 +46,8 @@ __all__ = [
     "nesterov",
     "rmsprop",
     "run",
+    "schedules",
+    "surfaces",
     "run_nesterov_lookahead",
     "sgd",
     "sweep",

@@ -9,7 +9,8 @@ can be used with ``optax.apply_updates`` and inside ``optax.chain``.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -18,7 +19,8 @@ PyTree = Any
 
 
 class GradientTransformation(NamedTuple):
-    """An optimizer: ``init(params) -> state``, ``update(grads, state, params) -> (updates, state)``."""
+    """An optimizer: ``init(params) -> state`` and
+    ``update(grads, state, params=None) -> (updates, state)``."""
 
     init: Callable[[PyTree], PyTree]
     update: Callable[..., tuple[PyTree, PyTree]]
@@ -32,4 +34,5 @@ def apply_updates(params: PyTree, updates: PyTree) -> PyTree:
         >>> apply_updates(jnp.array([1.0, 2.0]), jnp.array([-0.5, 0.5])).tolist()
         [0.5, 2.5]
     """
-    return jax.tree.map(lambda p, u: jnp.asarray(p + u).astype(jnp.result_type(p)), params, updates)
+    return jax.tree.map(lambda p, u: jnp.asarray(p + u).astype(jnp.result_type(p)),
+                        params, updates)

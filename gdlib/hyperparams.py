@@ -10,7 +10,8 @@ be inspected and are let through: :func:`gdlib.sweep` checks its grid before tra
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import numpy as np
@@ -23,7 +24,8 @@ def _concrete(name: str, value: Any) -> np.ndarray | None:
     if isinstance(value, jax.core.Tracer):
         return None
     if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
+        kind = type(value).__name__
+        raise TypeError(f"{name} must be a real number, got {value!r} of type {kind}")
     if isinstance(value, numbers.Real):
         return np.asarray(float(value))
     try:

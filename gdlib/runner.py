@@ -9,8 +9,9 @@ that step on is NaN, which plotting libraries leave out, so the finite part stay
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -151,7 +152,7 @@ def grid(**axes: Any) -> dict[str, np.ndarray]:
         ([0.1, 0.1, 0.1, 0.2, 0.2, 0.2], [0.0, 0.5, 0.9, 0.0, 0.5, 0.9])
     """
     mesh = np.meshgrid(*[np.asarray(v, dtype=float) for v in axes.values()], indexing="ij")
-    return {name: m.ravel() for name, m in zip(axes, mesh)}
+    return {name: m.ravel() for name, m in zip(axes, mesh, strict=True)}
 
 
 @partial(jax.jit, static_argnums=(0, 1, 3))
@@ -188,7 +189,7 @@ def sweep(make_optimizer: Callable[..., GradientTransformation], loss_fn: Loss, 
     columns = np.broadcast_arrays(*[np.atleast_1d(np.asarray(v)) for v in hyperparams.values()])
     if columns[0].ndim != 1:
         raise ValueError("sweep takes numbers or 1-D arrays; use gdlib.grid for a grid")
-    checked = dict(zip(hyperparams, columns))
+    checked = dict(zip(hyperparams, columns, strict=True))
     make_optimizer(**checked)  # checks every value, element by element, with clear messages
     dtype = jnp.result_type(*jax.tree.leaves(params))
     traced = {k: jnp.asarray(v, dtype=dtype) for k, v in checked.items()}

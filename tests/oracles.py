@@ -8,12 +8,11 @@ every step, shape ``(num_steps + 1, dim)``.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import torch
 
 import gdlib

@@ -73,7 +73,7 @@ def test_sweep_equals_a_loop_of_single_runs(x64):
     theta0 = jnp.array([1.0, -0.5])
     runs = gdlib.sweep(gdlib.momentum, quadratic, theta0, 40, **grid)
     assert runs.losses.shape == (9, 41)
-    for i, (lr, m) in enumerate(zip(grid["learning_rate"], grid["momentum"])):
+    for i, (lr, m) in enumerate(zip(grid["learning_rate"], grid["momentum"], strict=True)):
         single = gdlib.run(gdlib.momentum(float(lr), float(m)), quadratic, theta0, 40)
         np.testing.assert_allclose(runs.params[i], single.params, rtol=1e-12, atol=1e-14)
         assert int(runs.diverged_at[i]) == int(single.diverged_at)
@@ -113,7 +113,8 @@ def test_sweep_keeps_float32_parameters_float32(x64):
 
 def test_grid_is_every_combination():
     g = gdlib.grid(a=[1, 2, 3], b=[10, 20])
-    assert list(zip(g["a"], g["b"])) == [(1, 10), (1, 20), (2, 10), (2, 20), (3, 10), (3, 20)]
+    pairs = list(zip(g["a"], g["b"], strict=True))
+    assert pairs == [(1, 10), (1, 20), (2, 10), (2, 20), (3, 10), (3, 20)]
 
 
 def test_lookahead_nesterov_checks_its_arguments():

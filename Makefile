@@ -1,0 +1,85 @@
+# make test     ruff, unit tests, doctests of gdlib, and nbval over every notebook in book/
+# make book     the HTML book in _build/html (warnings are errors)
+# make outputs  re-execute the notebooks in book/ in place (after changing gdlib)
+# make clean    remove _build
+#
+# Everything runs in .venv, which this Makefile owns: it is built from requirements.txt on
+# first use and rebuilt from scratch when requirements.txt changes; gdlib is installed into it
+# in editable mode. Set PYTHON=/path/to/python3.x to choose the interpreter.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := test
+.DELETE_ON_ERROR:
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NOTEBOOKS := $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null | sort)
+# With several notebooks, nbval runs them NBVAL_WORKERS at a time, a whole notebook per worker
+# (`make test NBVAL_WORKERS=1` runs them one by one).
+NBVAL_WORKERS ?= 2
+NBVAL_XDIST = $(if $(and $(word 2,$(NOTEBOOKS)),$(filter-out 0 1,$(NBVAL_WORKERS))),-n $(NBVAL_WORKERS) --dist loadfile,)
+
+# Extra options for every pytest run, e.g. `make test PYTEST_FLAGS="-x -n 2"`.
+PYTEST_FLAGS ?=
+
+# The same environment for tests, notebooks and the book, whatever the machine and the user's
+# own configuration: CPU only, fixed hash seed, matplotlib and IPython settings of our own.
+export JAX_PLATFORMS := cpu
+export PYTHONHASHSEED := 0
+export JUPYTER_PLATFORM_DIRS := 1
+export MPLCONFIGDIR := $(CURDIR)/$(VENV)/config/matplotlib
+export IPYTHONDIR := $(CURDIR)/$(VENV)/config/ipython
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: test lint unit doctest nbval book outputs clean venv
+
+venv: $(STAMP)
+
+# A changed requirements.txt rebuilds the environment from scratch, so that it holds exactly
+# what the file lists; a changed pyproject.toml only reinstalls gdlib.
+$(VENV)/.requirements: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "Python 3.11 or newer is needed; found '$(PYTHON)'" >&2; exit 1; }
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --progress-bar off -r requirements.txt
+	@# Build matplotlib's font cache now, not inside the first notebook (it would print a note).
+	$(BIN)/python -c 'import matplotlib.pyplot'
+	touch $@
+
+$(STAMP): $(VENV)/.requirements pyproject.toml
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+test: lint unit doctest nbval
+	@echo "make test: all checks passed"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+unit: $(STAMP)
+	$(BIN)/pytest $(PYTEST_FLAGS) tests
+
+# pytest exits with 5 when it collects nothing: gdlib without a single docstring example, or a
+# book/ without a notebook, is not a failure. Any other non-zero status is.
+doctest: $(STAMP)
+	$(BIN)/pytest $(PYTEST_FLAGS) --doctest-modules gdlib || [ $$? -eq 5 ]
+
+nbval: $(STAMP)
+	$(BIN)/pytest $(PYTEST_FLAGS) $(NBVAL_XDIST) --nbval --nbval-current-env \
+	  --nbval-sanitize-with nbval_sanitize.cfg book || [ $$? -eq 5 ]
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -n -W --keep-going
+	@echo
+	@echo "Open file://$(CURDIR)/_build/html/index.html"
+
+outputs: $(STAMP)
+	$(BIN)/python scripts/execute_notebooks.py book
+
+clean:
+	rm -rf _build
