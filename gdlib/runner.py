@@ -163,6 +163,30 @@ def _sweep(make_optimizer, loss_fn, params, num_steps, hyperparams, max_loss):
     return jax.vmap(one)(hyperparams)
 
 
+def checked_grid(make_optimizer: Callable[..., GradientTransformation], params: PyTree,
+                 hyperparams: dict[str, Any]) -> dict[str, jax.Array]:
+    """Broadcast a sweep's hyperparameters to 1-D arrays, check them all, match the params' dtype.
+
+    Numbers are shared by all runs, arrays are zipped. The optimizer is built once from the whole
+    (concrete) grid so that any bad value raises its usual message before anything is traced.
+
+    Example:
+        >>> import jax.numpy as jnp, gdlib
+        >>> grid = checked_grid(gdlib.adam, jnp.zeros(2), {"learning_rate": [0.1, 0.2], "b1": 0.5})
+        >>> grid["b1"].tolist(), grid["learning_rate"].dtype
+        ([0.5, 0.5], dtype('float32'))
+    """
+    if not hyperparams:
+        raise ValueError("sweep needs at least one hyperparameter array, e.g. learning_rate=[...]")
+    columns = np.broadcast_arrays(*[np.atleast_1d(np.asarray(v)) for v in hyperparams.values()])
+    if columns[0].ndim != 1:
+        raise ValueError("sweep takes numbers or 1-D arrays; use gdlib.grid for a grid")
+    checked = dict(zip(hyperparams, columns, strict=True))
+    make_optimizer(**checked)  # checks every value, element by element, with clear messages
+    dtype = jnp.result_type(*jax.tree.leaves(params))
+    return {k: jnp.asarray(v, dtype=dtype) for k, v in checked.items()}
+
+
 def sweep(make_optimizer: Callable[..., GradientTransformation], loss_fn: Loss, params: PyTree,
           num_steps: int, *, max_loss: float = np.inf, **hyperparams: Any) -> Trajectory:
     """Run ``make_optimizer(**hyperparameters)`` for every entry of a grid, in one call.
@@ -184,15 +208,7 @@ def sweep(make_optimizer: Callable[..., GradientTransformation], loss_fn: Loss, 
         [-1, -1, 64]
     """
     num_steps = check_positive_int("num_steps", num_steps)
-    if not hyperparams:
-        raise ValueError("sweep needs at least one hyperparameter array, e.g. learning_rate=[...]")
-    columns = np.broadcast_arrays(*[np.atleast_1d(np.asarray(v)) for v in hyperparams.values()])
-    if columns[0].ndim != 1:
-        raise ValueError("sweep takes numbers or 1-D arrays; use gdlib.grid for a grid")
-    checked = dict(zip(hyperparams, columns, strict=True))
-    make_optimizer(**checked)  # checks every value, element by element, with clear messages
-    dtype = jnp.result_type(*jax.tree.leaves(params))
-    traced = {k: jnp.asarray(v, dtype=dtype) for k, v in checked.items()}
+    traced = checked_grid(make_optimizer, params, hyperparams)
     max_loss = _check_max_loss(max_loss)
     return _sweep(make_optimizer, loss_fn, params, num_steps, traced, max_loss)
 

@@ -1,0 +1,165 @@
+"""Train a model on a data set for some epochs of mini-batches, in one compiled loop.
+
+:func:`train` is the slides' mini-batch gradient descent loop, ::
+
+    for epoch in range(num_epochs):
+        shuffle(data)
+        for batch in get_batches(data, batch_size):
+            params = params - learning_rate * gradient(loss, batch, params)
+
+written as two nested ``lax.scan`` loops (epochs, then the batches of an epoch) with any
+gdlib optimizer. It records the mini-batch loss at every update and the full training and
+validation losses after every epoch. :func:`train_sweep` runs it for a grid of hyperparameters
+in one ``vmap``-ped call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from gdlib.base import GradientTransformation, apply_updates
+from gdlib.batches import batches
+from gdlib.data import Dataset
+from gdlib.hyperparams import check_positive_int
+from gdlib.runner import checked_grid
+
+PyTree = Any
+Loss = Callable[[PyTree, jax.Array, jax.Array], jax.Array]
+
+
+class History(NamedTuple):
+    """What happened during training.
+
+    Attributes:
+        params: the parameters after the last epoch.
+        update_losses: the mini-batch loss before each update, ``(num_epochs, num_batches)``.
+        train_losses: the loss on the whole training set before training (index 0) and after
+            each epoch, ``(num_epochs + 1,)``.
+        val_losses: the same on the validation set.
+        diverged_at: the first epoch whose training loss is not finite, else -1.
+    """
+
+    params: PyTree
+    update_losses: jax.Array
+    train_losses: jax.Array
+    val_losses: jax.Array
+    diverged_at: jax.Array
+
+
+def shuffled_orders(key: jax.Array, num_epochs: int, num_examples: int) -> jax.Array:
+    """A fresh random order of the examples for every epoch: ``(num_epochs, num_examples)``.
+
+    Example:
+        >>> import jax
+        >>> orders = shuffled_orders(jax.random.key(0), 3, 5)
+        >>> orders.shape, bool((orders.sort(axis=1) == jax.numpy.arange(5)).all())
+        ((3, 5), True)
+    """
+    keys = jax.random.split(key, num_epochs)
+    return jax.vmap(lambda k: jax.random.permutation(k, num_examples))(keys)
+
+
+def _train(optimizer, loss_fn, params, data, orders, batch_size):
+    x, y, x_val, y_val = data
+    value_and_grad = jax.value_and_grad(loss_fn)
+
+    def one_update(carry, rows):
+        params, state = carry
+        loss, grads = value_and_grad(params, jnp.take(x, rows, axis=0), jnp.take(y, rows, axis=0))
+        updates, state = optimizer.update(grads, state, params)
+        return (apply_updates(params, updates), state), loss
+
+    def one_epoch(carry, order):
+        carry, losses = lax.scan(one_update, carry, batches(order, batch_size))
+        params = carry[0]
+        return carry, (losses, loss_fn(params, x, y), loss_fn(params, x_val, y_val))
+
+    (params_out, _), (update_losses, train, val) = lax.scan(
+        one_epoch, (params, optimizer.init(params)), orders)
+    train = jnp.concatenate([loss_fn(params, x, y)[None], train])
+    val = jnp.concatenate([loss_fn(params, x_val, y_val)[None], val])
+    bad = ~jnp.isfinite(train)
+    diverged_at = jnp.where(jnp.any(bad), jnp.argmax(bad), -1).astype(jnp.int32)
+    return History(params_out, update_losses, train, val, diverged_at)
+
+
+_train_jit = jax.jit(_train, static_argnums=(0, 1, 5))
+
+
+def _inputs(data: Dataset, key, num_epochs, batch_size, orders):
+    batch_size = check_positive_int("batch_size", batch_size)
+    if orders is None:
+        num_epochs = check_positive_int("num_epochs", num_epochs)
+        orders = shuffled_orders(key, num_epochs, data.x_train.shape[0])
+    arrays = (data.x_train, data.y_train, data.x_val, data.y_val)
+    return arrays, jnp.asarray(orders), batch_size
+
+
+def train(optimizer: GradientTransformation, loss_fn: Loss, params: PyTree, data: Dataset,
+          key: jax.Array | None = None, num_epochs: int = 10, batch_size: int = 32,
+          orders: jax.Array | None = None) -> History:
+    """Mini-batch training: ``num_epochs`` passes over ``data`` in batches of ``batch_size``.
+
+    Args:
+        optimizer: any gdlib (or optax) optimizer.
+        loss_fn: ``loss_fn(params, x_batch, y_batch)``, a mean over the batch.
+        params: the initial parameters.
+        data: a :class:`gdlib.data.Dataset`.
+        key: shuffles the examples, freshly every epoch (ignored when ``orders`` is given).
+        num_epochs: passes over the data.
+        batch_size: 1 for stochastic, ``len(data.x_train)`` for batch gradient descent.
+        orders: instead of shuffling, the order of the examples in each epoch,
+            ``(num_epochs, num_examples)`` (a fixed order, a sorted one, a curriculum...).
+
+    Example:
+        >>> import jax, gdlib
+        >>> from gdlib import data, models
+        >>> digits = data.digits()
+        >>> loss = lambda p, x, y: models.softmax_cross_entropy(models.linear(p, x), y)
+        >>> params = models.init_linear(jax.random.key(0), 64, 10)
+        >>> history = train(gdlib.sgd(0.1), loss, params, digits, jax.random.key(1), 5, 32)
+        >>> history.update_losses.shape, history.train_losses.shape
+        ((5, 44), (6,))
+        >>> bool(history.val_losses[-1] < 0.3 * history.val_losses[0])
+        True
+    """
+    arrays, orders, batch_size = _inputs(data, key, num_epochs, batch_size, orders)
+    return _train_jit(optimizer, loss_fn, params, arrays, orders, batch_size)
+
+
+@partial(jax.jit, static_argnums=(0, 1, 5))
+def _train_sweep(make_optimizer, loss_fn, params, data, orders, batch_size, hyperparams):
+    def one(hp):
+        return _train(make_optimizer(**hp), loss_fn, params, data, orders, batch_size)
+
+    return jax.vmap(one)(hyperparams)
+
+
+def train_sweep(make_optimizer: Callable[..., GradientTransformation], loss_fn: Loss,
+                params: PyTree, data: Dataset, key: jax.Array | None = None,
+                num_epochs: int = 10, batch_size: int = 32, orders: jax.Array | None = None,
+                **hyperparams: Any) -> History:
+    """:func:`train` for every entry of a hyperparameter grid, in one ``vmap``-ped call.
+
+    Hyperparameters are given as in :func:`gdlib.sweep` (numbers shared, arrays zipped); every
+    run sees the same mini-batches. The fields of the result get a leading axis.
+
+    Example:
+        >>> import jax, gdlib
+        >>> from gdlib import data, models
+        >>> loss = lambda p, x, y: models.mean_squared_error(models.linear(p, x), y)
+        >>> runs = train_sweep(gdlib.sgd, loss, models.init_linear(jax.random.key(0), 10),
+        ...                    data.diabetes(), jax.random.key(1), 3, 16,
+        ...                    learning_rate=[0.001, 0.01, 10.0])
+        >>> runs.diverged_at.tolist()
+        [-1, -1, 1]
+    """
+    arrays, orders, batch_size = _inputs(data, key, num_epochs, batch_size, orders)
+    grid = checked_grid(make_optimizer, params, hyperparams)
+    return _train_sweep(make_optimizer, loss_fn, params, arrays, orders, batch_size, grid)
