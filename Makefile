@@ -1,6 +1,8 @@
 # make test     ruff, unit tests, doctests of gdlib, and nbval over every notebook in book/
 # make book     the HTML book in _build/html (warnings are errors)
 # make outputs  re-execute the notebooks in book/ in place (after changing gdlib)
+# make check-html  build, then open every page in headless Chromium (screenshots, JS errors,
+#                 broken links, tracebacks)
 # make clean    remove _build
 #
 # Everything runs in .venv, which this Makefile owns: it is built from requirements.txt on
@@ -35,7 +37,7 @@ export IPYTHONDIR := $(CURDIR)/$(VENV)/config/ipython
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: test lint unit doctest nbval book outputs clean venv
+.PHONY: test lint unit doctest nbval book check-html outputs clean venv
 
 venv: $(STAMP)
 
@@ -55,7 +57,7 @@ $(STAMP): $(VENV)/.requirements pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-test: lint unit doctest nbval
+test: lint unit doctest nbval book
 	@echo "make test: all checks passed"
 
 lint: $(STAMP)
@@ -77,6 +79,14 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . -n -W --keep-going
 	@echo
 	@echo "Open file://$(CURDIR)/_build/html/index.html"
+
+# Every page of the built book in headless Chromium: screenshots in _build/screenshots, and a
+# failure for JavaScript errors, missing images, broken links, tracebacks or pages over 8 MB.
+check-html: book
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  echo "Installing Chromium (Debian package) for the browser check"; \
+	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	$(BIN)/python scripts/check_html.py _build/html
 
 outputs: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py book

@@ -1,0 +1,37 @@
+"""The browser check's static part finds what a reader would trip over."""
+
+import importlib.util
+from pathlib import Path
+
+spec = importlib.util.spec_from_file_location(
+    "check_html", Path(__file__).parent.parent / "scripts" / "check_html.py")
+check_html = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(check_html)
+
+
+def test_a_clean_page_passes(tmp_path):
+    (tmp_path / "other.html").write_text('<p id="here">x</p>')
+    (tmp_path / "plot.png").write_bytes(b"png")
+    page = tmp_path / "page.html"
+    page.write_text('<a href="other.html#here">ok</a><img src="plot.png"><a href="https://x.org">')
+    assert check_html.static_problems(page, tmp_path) == []
+
+
+def test_broken_links_images_tracebacks_and_reprs_are_reported(tmp_path):
+    (tmp_path / "other.html").write_text('<p id="here">x</p>')
+    page = tmp_path / "page.html"
+    page.write_text(
+        '<a href="missing.html">a</a><a href="other.html#nowhere">b</a><img src="gone.png">'
+        "<pre>Traceback (most recent call last):</pre><p>&lt;Figure at 0x7f3a12&gt;</p>")
+    problems = check_html.static_problems(page, tmp_path)
+    assert "broken link missing.html" in problems
+    assert "broken anchor other.html#nowhere" in problems
+    assert "missing image gone.png" in problems
+    assert "a traceback or an error output is shown" in problems
+    assert "raw object repr shown: <Figure at 0x7f3a12>" in problems
+
+
+def test_a_heavy_page_is_reported(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("x" * (check_html.PAGE_BUDGET_BYTES + 1))
+    assert any("over the 8 MB budget" in p for p in check_html.static_problems(page, tmp_path))
