@@ -1,0 +1,57 @@
+"""Tuning picks the best rate of a grid on one seed; the report uses other seeds."""
+
+import jax
+import numpy as np
+import pytest
+
+import gdlib
+from gdlib import data, models, training, tuning
+
+
+def loss(params, x, y):
+    return models.mean_squared_error(models.linear(params, x), y)
+
+
+def init(key):
+    return models.init_linear(key, 10)
+
+
+def test_tune_picks_the_lowest_final_validation_loss_and_marks_divergence():
+    d = data.diabetes()
+    rates = np.array([1e-4, 1e-3, 1e-2, 10.0])
+    best, losses = tuning.tune(gdlib.sgd, loss, init, d, jax.random.key(0), rates, 4, 16)
+    assert np.isnan(losses[-1])
+    assert best == rates[np.nanargmin(losses)] == 1e-2
+
+
+def test_compare_reports_seeds_other_than_the_tuning_one():
+    d = data.diabetes()
+    results = tuning.compare({"sgd": gdlib.sgd, "adam": gdlib.adam}, loss, init, d,
+                             learning_rates=np.array([1e-3, 1e-2, 1e-1]), num_epochs=3,
+                             batch_size=16, num_seeds=2, key=jax.random.key(7))
+    assert [r.name for r in results] == ["sgd", "adam"]
+    sgd = results[0]
+    assert sgd.val_curves.shape == (2, 4) and sgd.train_curves.shape == (2, 4)
+    # the reported curves are seeds 1 and 2 of the root key, trained at the tuned rate
+    keys = jax.random.split(jax.random.key(7), 3)
+    key_init, key_order = jax.random.split(keys[1])
+    again = training.train(gdlib.sgd(sgd.learning_rate), loss, init(key_init), d,
+                           orders=training.shuffled_orders(key_order, 3, d.x_train.shape[0]),
+                           batch_size=16)
+    np.testing.assert_allclose(sgd.val_curves[0], again.val_losses, rtol=1e-5)
+    assert not np.allclose(sgd.val_curves[0], sgd.val_curves[1])
+
+
+def test_table_is_sorted_best_first():
+    def result(name, final):
+        curves = np.array([[1.0, final], [1.0, final]])
+        return tuning.Result(name, np.array([0.1]), np.array([final]), 0.1, curves, curves)
+
+    text = tuning.table([result("worse", 0.5), result("better", 0.2)])
+    assert text.index("better") < text.index("worse")
+
+
+def test_a_grid_that_always_diverges_is_an_error():
+    with pytest.raises(ValueError, match="every learning rate of the grid diverged"):
+        tuning.tune(gdlib.sgd, loss, init, data.diabetes(), jax.random.key(0),
+                    np.array([50.0, 100.0]), 3, 16)
