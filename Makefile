@@ -4,6 +4,8 @@
 # make check-html  build, then open every page in headless Chromium (screenshots, JS errors,
 #                 broken links, tracebacks)
 # make clean    remove _build
+# make bench    benchmarks against optax, torch.optim and numpy, run side by side (several
+#               minutes; not part of make test): a table, and benchmarks/results/*.json
 #
 # Everything runs in .venv, which this Makefile owns: it is built from requirements.txt on
 # first use and rebuilt from scratch when requirements.txt changes; gdlib is installed into it
@@ -37,7 +39,7 @@ export IPYTHONDIR := $(CURDIR)/$(VENV)/config/ipython
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: test lint unit doctest nbval book check-html outputs clean venv
+.PHONY: test lint unit doctest nbval book check-html outputs clean venv bench
 
 venv: $(STAMP)
 
@@ -90,6 +92,13 @@ check-html: book
 
 outputs: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py book
+
+# Numpy is a peer here: OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE (set on some machines for old
+# OpenBLAS builds) slow a current one, so they are unset for this command alone.
+# `make bench BENCH_FLAGS="--only step,sweep"` runs some of them.
+BENCH_FLAGS ?=
+bench: $(STAMP)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks $(BENCH_FLAGS)
 
 clean:
 	rm -rf _build

@@ -7,6 +7,7 @@ and standard deviation (so no statistic of the validation set leaks into trainin
 * :func:`digits`: 1,797 handwritten digits, 8x8 pixels, 10 classes (scikit-learn's bundled
   copy of the UCI optical digits test set).
 * :func:`diabetes`: 442 patients, 10 features, a disease-progression score (regression).
+* :func:`subsample`: the first examples of a training set (a smaller data set, same task).
 * :func:`sparse_power_law`: synthetic, text-like sparse features whose frequencies follow a
   power law: a few features occur in most examples, most features occur rarely.
 """
@@ -99,6 +100,28 @@ def diabetes(key: jax.Array | None = None, val_fraction: float = 0.2) -> Dataset
     key = jax.random.key(0) if key is None else key
     return split(key, bunch.data, bunch.target.astype(np.float64), val_fraction,
                  name="diabetes (scikit-learn, 10 features, regression)", standardize_y=True)
+
+
+def subsample(data: Dataset, num_examples: int) -> Dataset:
+    """The same data set with only the first ``num_examples`` training examples.
+
+    The split is already shuffled, so the first examples are a random subset; the validation
+    part is kept whole, so that runs on the subset and the full set are judged alike. (The
+    features keep the full training set's standardization.)
+
+    Example:
+        >>> small = subsample(digits(), 144)
+        >>> small.x_train.shape, small.x_val.shape
+        ((144, 64), (359, 64))
+    """
+    num_examples = check_positive_int("num_examples", num_examples)
+    n = data.x_train.shape[0]
+    if num_examples > n:
+        raise ValueError(f"num_examples must be in [1, {n}] (the training examples), "
+                         f"got {num_examples}")
+    return data._replace(x_train=data.x_train[:num_examples],
+                         y_train=data.y_train[:num_examples],
+                         name=f"{data.name}, first {num_examples} training examples")
 
 
 class SparseProblem(NamedTuple):

@@ -10,7 +10,9 @@
 written as two nested ``lax.scan`` loops (epochs, then the batches of an epoch) with any
 gdlib optimizer. It records the mini-batch loss at every update and the full training and
 validation losses after every epoch. :func:`train_sweep` runs it for a grid of hyperparameters
-in one ``vmap``-ped call.
+in one ``vmap``-ped call. :func:`run_epoch` is one epoch of it, for loops that decide something
+between epochs; :func:`per_epoch` makes a schedule of the epoch usable by an optimizer (which
+counts updates).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from jax import lax
 from gdlib.base import GradientTransformation, apply_updates
 from gdlib.batches import batches
 from gdlib.data import Dataset
-from gdlib.hyperparams import check_positive_int
+from gdlib.hyperparams import Schedule, check_positive_int
 from gdlib.runner import checked_grid
 
 PyTree = Any
@@ -65,8 +67,49 @@ def shuffled_orders(key: jax.Array, num_epochs: int, num_examples: int) -> jax.A
     return jax.vmap(lambda k: jax.random.permutation(k, num_examples))(keys)
 
 
-def _train(optimizer, loss_fn, params, data, orders, batch_size):
-    x, y, x_val, y_val = data
+def per_epoch(schedule: Schedule, updates_per_epoch: int) -> Schedule:
+    r"""Turn a schedule of the *epoch* into one of the update count that optimizers hand it.
+
+    gdlib's optimizers evaluate their schedule at the number of updates made so far; the
+    slides' schedules count epochs (":math:`\gamma_0` halved every 10 epochs"). With
+    :math:`B` = ``updates_per_epoch`` updates per epoch, update :math:`c` (counted from 0)
+    belongs to epoch :math:`\lfloor c / B \rfloor`.
+
+    Example:
+        >>> from gdlib import schedules
+        >>> rate = per_epoch(schedules.step_decay(0.01, drop=0.5, every=10), updates_per_epoch=3)
+        >>> [round(float(rate(c)), 4) for c in (0, 29, 30, 60)]
+        [0.01, 0.01, 0.005, 0.0025]
+    """
+    updates_per_epoch = check_positive_int("updates_per_epoch", updates_per_epoch)
+
+    def schedule_of_count(count: Any) -> jax.Array:
+        return schedule(jnp.floor_divide(jnp.asarray(count), updates_per_epoch))
+
+    return schedule_of_count
+
+
+def run_epoch(optimizer: GradientTransformation, loss_fn: Loss, params: PyTree, state: PyTree,
+              x: jax.Array, y: jax.Array, order: jax.Array, batch_size: int
+              ) -> tuple[PyTree, PyTree, jax.Array]:
+    """One pass over ``x, y`` in ``order``, one update per batch of ``batch_size`` (traceable).
+
+    The building block of :func:`train`, for loops that decide something between epochs
+    (a learning rate, a stop) and for timing one epoch; call it inside ``jit``.
+
+    Returns:
+        ``(params, state, update_losses)``: the parameters and optimizer state after the
+        epoch, and the mini-batch loss before each update, ``(num_batches,)``.
+
+    Example:
+        >>> import jax, jax.numpy as jnp, gdlib
+        >>> loss = lambda p, x, y: jnp.mean((x * p - y) ** 2)
+        >>> opt = gdlib.sgd(0.1)
+        >>> x = y = jnp.ones(4)
+        >>> p, state, losses = run_epoch(opt, loss, 0.0, opt.init(0.0), x, y, jnp.arange(4), 2)
+        >>> [round(float(v), 4) for v in losses], round(float(p), 4)
+        ([1.0, 0.64], 0.36)
+    """
     value_and_grad = jax.value_and_grad(loss_fn)
 
     def one_update(carry, rows):
@@ -75,10 +118,16 @@ def _train(optimizer, loss_fn, params, data, orders, batch_size):
         updates, state = optimizer.update(grads, state, params)
         return (apply_updates(params, updates), state), loss
 
+    (params, state), losses = lax.scan(one_update, (params, state), batches(order, batch_size))
+    return params, state, losses
+
+
+def _train(optimizer, loss_fn, params, data, orders, batch_size):
+    x, y, x_val, y_val = data
+
     def one_epoch(carry, order):
-        carry, losses = lax.scan(one_update, carry, batches(order, batch_size))
-        params = carry[0]
-        return carry, (losses, loss_fn(params, x, y), loss_fn(params, x_val, y_val))
+        params, state, losses = run_epoch(optimizer, loss_fn, *carry, x, y, order, batch_size)
+        return (params, state), (losses, loss_fn(params, x, y), loss_fn(params, x_val, y_val))
 
     (params_out, _), (update_losses, train, val) = lax.scan(
         one_epoch, (params, optimizer.init(params)), orders)

@@ -47,3 +47,13 @@ def test_sparse_power_law_frequencies_follow_the_law():
 def test_sparse_power_law_checks_its_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         data.sparse_power_law(jax.random.key(0), **kwargs)
+
+
+def test_subsample_keeps_the_first_training_examples_and_all_validation():
+    full = data.digits()
+    small = data.subsample(full, 100)
+    np.testing.assert_array_equal(small.x_train, full.x_train[:100])
+    np.testing.assert_array_equal(small.y_val, full.y_val)
+    assert "first 100 training examples" in small.name
+    with pytest.raises(ValueError, match=r"num_examples must be in \[1, 1438\]"):
+        data.subsample(full, 5000)

@@ -39,3 +39,22 @@ def test_accuracy_and_mse():
 def test_mlp_needs_two_sizes():
     with pytest.raises(ValueError, match="at least an input and an output"):
         models.init_mlp(jax.random.key(0), [3])
+
+
+def test_l2_penalty_is_half_lambda_times_the_squared_norm_and_makes_a_minimizer_unique():
+    params = {"w": jnp.array([[1.0, -2.0]]), "b": jnp.array([3.0, 0.0])}
+    assert float(models.l2_penalty(params, 0.2)) == pytest.approx(0.1 * 14.0)
+    grads = jax.grad(models.l2_penalty)(params, 0.2)
+    np.testing.assert_allclose(grads["b"], [0.6, 0.0], rtol=1e-6)  # ∇ = λθ
+    with pytest.raises(ValueError, match="weight must be a finite number >= 0"):
+        models.l2_penalty(params, -1.0)
+    # softmax regression: adding one vector to every class's weights leaves the cross-entropy
+    # unchanged (a flat direction); the penalty tells the two apart
+    x, y = jnp.ones((3, 1)), jnp.array([0, 1, 1])
+    shifted = {"w": params["w"] + 5.0, "b": params["b"] + 5.0}
+
+    def ce(p):
+        return models.softmax_cross_entropy(models.linear(p, x), y)
+
+    assert float(ce(params)) == pytest.approx(float(ce(shifted)), rel=1e-5)
+    assert float(models.l2_penalty(shifted, 0.2)) > float(models.l2_penalty(params, 0.2))

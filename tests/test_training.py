@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import gdlib
 from gdlib import batches, data, models, training
@@ -62,3 +63,41 @@ def test_given_orders_replace_shuffling():
                        jax.random.key(99), orders=fixed, batch_size=10)
     np.testing.assert_array_equal(a.update_losses, b.update_losses)
     assert a.update_losses.shape == (2, n // 10)
+
+
+def test_per_epoch_schedule_steps_with_the_epoch_not_the_update():
+    schedule = gdlib.schedules.step_decay(0.01, drop=0.5, every=10)
+    rate = training.per_epoch(schedule, updates_per_epoch=7)
+    counts = np.arange(0, 300)
+    np.testing.assert_allclose(rate(counts), schedule(counts // 7), rtol=1e-7)
+    with pytest.raises(ValueError, match="updates_per_epoch must be a whole number >= 1"):
+        training.per_epoch(schedule, 0)
+
+
+def test_a_per_epoch_schedule_in_training_equals_a_python_loop_of_constant_epochs():
+    d = data.diabetes()
+    params0 = models.init_linear(jax.random.key(0), 10)
+    count = d.x_train.shape[0] // 32
+    schedule = gdlib.schedules.step_decay(0.05, drop=0.5, every=1)
+    annealed = training.train(gdlib.sgd(training.per_epoch(schedule, count)), loss, params0, d,
+                              jax.random.key(4), 3, 32)
+    orders = training.shuffled_orders(jax.random.key(4), 3, d.x_train.shape[0])
+    params = params0
+    for epoch, order in enumerate(orders):
+        opt = gdlib.sgd(float(schedule(epoch)))
+        params, _, _ = training.run_epoch(opt, loss, params, opt.init(params), d.x_train,
+                                          d.y_train, order, 32)
+    np.testing.assert_allclose(annealed.params["w"], params["w"], rtol=1e-5, atol=1e-7)
+
+
+def test_run_epoch_is_one_epoch_of_train():
+    d = data.diabetes()
+    params0 = models.init_linear(jax.random.key(0), 10)
+    history = training.train(gdlib.adam(0.01), loss, params0, d, jax.random.key(6), 1, 16)
+    order = training.shuffled_orders(jax.random.key(6), 1, d.x_train.shape[0])[0]
+    opt = gdlib.adam(0.01)
+    params, state, losses = jax.jit(training.run_epoch, static_argnums=(0, 1, 7))(
+        opt, loss, params0, opt.init(params0), d.x_train, d.y_train, order, 16)
+    np.testing.assert_allclose(losses, history.update_losses[0], rtol=1e-6)
+    np.testing.assert_allclose(params["w"], history.params["w"], rtol=1e-6)
+    assert int(state.count) == d.x_train.shape[0] // 16

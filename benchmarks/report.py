@@ -1,0 +1,258 @@
+"""Tables and plots of saved benchmark results, for the book's Performance appendix.
+
+Everything here reads the JSON files that ``make bench`` writes (``benchmarks/results``) and
+draws on a Matplotlib ``Axes``; nothing is measured. A result that was skipped (a benchmark
+that could not run) is drawn as its reason, so a page never fails for a missing number.
+
+Example:
+    >>> from benchmarks import harness
+    >>> r = harness.result("demo", "Demo", ratios=[harness.figure("a / b", 0.5,
+    ...                                                           harness.target("<=", 1.0))])
+    >>> print(markdown_table([r]).splitlines()[2])
+    | Demo | a / b | 0.5x | <= 1x | yes |
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+from benchmarks import NAMES, harness
+
+Result = dict[str, Any]
+COLORS = {"gdlib": "C0", "optax": "C1", "torch fused": "C2", "torch foreach": "C4",
+          "torch default": "C5", "memory bound": "0.3"}
+
+
+def load(folder: Path | str = harness.RESULTS) -> dict[str, Result]:
+    """Every saved result, in the order of :data:`benchmarks.NAMES`, then any others."""
+    found = harness.load(folder)
+    return {name: found[name] for name in [*NAMES, *sorted(set(found) - set(NAMES))]
+            if name in found}
+
+
+def _value(f: dict[str, Any]) -> str:
+    return harness._fmt(f["value"], f["unit"])
+
+
+def markdown_table(results: list[Result]) -> str:
+    """Every headline figure as a Markdown table: benchmark, figure, value, target, met."""
+    lines = ["| benchmark | figure | value | target | met |", "|---|---|---|---|---|"]
+    for res in results:
+        if res.get("skipped"):
+            lines.append(f"| {res['title']} | skipped: {res['skipped']} | | | |")
+            continue
+        for f in res["ratios"]:
+            goal = f["target"]
+            target = f"{goal['op']} {harness._fmt(goal['value'], f['unit'])}" if goal else ""
+            met = {True: "yes", False: "**no**", None: ""}[f["met"]]
+            lines.append(f"| {res['title']} | {f['what']} | {_value(f)} | {target} | {met} |")
+    return "\n".join(lines)
+
+
+def describe(res: Result) -> str:
+    """Where and when a result was measured, in one line."""
+    env = res["environment"]
+    devices = sorted(set(env.get("devices", [])))
+    return (f"{res['title']}: {env['time'][:10]}, commit {env.get('commit')}, {env['cpu']} "
+            f"({env['cores']} cores, load average {env['load_average'][0]}), "
+            f"JAX {env['jax']} on {env['backend']} ({', '.join(devices)})")
+
+
+def rows(res: Result, case: str | None = None) -> list[dict[str, Any]]:
+    """The result's measurements, those of one ``case`` if given."""
+    return [r for r in res.get("rows", []) if case is None or r["case"] == case]
+
+
+def _skipped(ax: Axes, res: Result | None, title: str) -> bool:
+    if res is not None and not res.get("skipped"):
+        return False
+    reason = "not measured yet" if res is None else f"skipped: {res['skipped']}"
+    ax.text(0.5, 0.5, reason, ha="center", va="center", wrap=True, transform=ax.transAxes)
+    ax.set(title=title, xticks=[], yticks=[])
+    return True
+
+
+def _plain_ticks(axis) -> None:
+    """Plain numbers on a log axis (100, 1000, not 10^2), no labels on minor ticks."""
+    axis.set_major_formatter(ScalarFormatter())
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (6, 3.5)) -> Axes:
+    return ax if ax is not None else plt.figure(figsize=size, layout="constrained").gca()
+
+
+def plot_step(res: Result | None, ax: Axes | None = None) -> Axes:
+    """Milliseconds per optimizer step, by library, for each optimizer (log scale)."""
+    ax = _axes(ax, (8, 3.5))
+    if _skipped(ax, res, "Optimizer step"):
+        return ax
+    names = ["gdlib", "optax", "torch fused", "torch foreach", "torch default", "memory bound"]
+    cases = list(dict.fromkeys(r["case"] for r in rows(res) if r["case"] != "copy"))
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        values = [next((r["median_ms"] for r in rows(res, c) if r["name"] == name), np.nan)
+                  for c in cases]
+        ax.bar(np.arange(len(cases)) + (i - len(names) / 2 + 0.5) * width, values, width,
+               label=name, color=COLORS[name])
+    ax.set_xticks(np.arange(len(cases)), cases)
+    ax.set_yscale("log")
+    params = res["config"]["num_params"]
+    ax.set(ylabel="ms per step (median)",
+           title=f"One step on {params / 1e6:g}M float32 parameters")
+    ax.legend(fontsize=7, ncols=3)
+    return ax
+
+
+def plot_sweep(res: Result | None, axes: tuple[Axes, Axes] | None = None) -> tuple[Axes, Axes]:
+    """Left: the sweep three ways (log scale); right: time against the number of configs."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")
+    ax_bar, ax_scale = axes
+    if _skipped(ax_bar, res, "Sweep"):
+        _skipped(ax_scale, res, "Sweep scaling")
+        return ax_bar, ax_scale
+    sweeps = rows(res, "sweep")
+    ax_bar.barh([r["name"] for r in sweeps], [r["median_ms"] for r in sweeps],
+                color=["C0", "C1", "C3", "C3"][:len(sweeps)])
+    ax_bar.set_xscale("log")
+    ax_bar.invert_yaxis()
+    cfg = res["config"]
+    ax_bar.set(xlabel="ms (median)",
+               title=f"{cfg['num_configs']:,} learning rates x {cfg['num_steps']} steps")
+    ax_bar.tick_params(axis="y", labelsize=7)
+    scaling = rows(res, "scaling")
+    configs = np.array([r["configs"] for r in scaling], float)
+    ms = np.array([r["median_ms"] for r in scaling])
+    ax_scale.loglog(configs, ms, "o-", label="gdlib.sweep")
+    ax_scale.loglog(configs, ms[0] * configs / configs[0], ":", color="0.5",
+                    label="proportional to the count")
+    ax_scale.set(xlabel="configurations in one call", ylabel="ms (median)",
+                 title=f"Growth ({cfg['scaling_steps']} steps each)")
+    ax_scale.legend(fontsize=8)
+    return ax_bar, ax_scale
+
+
+def plot_slider(res: Result | None, ax: Axes | None = None) -> Axes:
+    """Latency of one slider change per widget, split into recompute, draw and encode."""
+    ax = _axes(ax, (8, 3))
+    if _skipped(ax, res, "Slider"):
+        return ax
+    widgets = list(res["config"]["widgets"])
+    left = np.zeros(len(widgets))
+    for part, color in [("recompute", "C0"), ("draw", "C1"), ("encode", "C2")]:
+        values = np.array([next(r["median_ms"] for r in rows(res, w) if r["name"] == part)
+                           for w in widgets])
+        ax.barh(widgets, values, left=left, color=color, label=part)
+        left += values
+    kept = [next((r["median_ms"] for r in rows(res, w) if r["name"] == "figure and layout kept"),
+                 np.nan) for w in widgets]
+    ax.plot(kept, widgets, "k|", ms=18, mew=2, label="figure and layout kept")
+    floor = [r["median_ms"] for r in rows(res) if r["name"] == "matplotlib floor"]
+    if floor:
+        ax.axvline(np.median(floor), color="0.5", ls=":", label="matplotlib floor")
+    ax.axvline(100, color="C3", ls="--", label="target, 100 ms")
+    ax.invert_yaxis()
+    ax.set(xlabel="ms from a learning-rate change to a new PNG (median)",
+           title="Slider latency")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return ax
+
+
+def plot_first_call(res: Result | None, ax: Axes | None = None) -> Axes:
+    """First-call time (trace, compile, run) of gdlib's entry points and their peers."""
+    ax = _axes(ax, (8, 3))
+    if _skipped(ax, res, "First call"):
+        return ax
+    measured = [r for r in rows(res) if "first_call_ms" in r]
+    labels = [f"{r['case']} ({r['name']})" for r in measured]
+    ax.barh(labels, [r["first_call_ms"] for r in measured],
+            color=["C0" if r["name"] == "gdlib" else "C1" for r in measured])
+    imports = rows(res, "import")
+    for r in imports:
+        ax.axvline(r["median_ms"], ls=":" if "jax" in r["name"] else "--", color="0.4",
+                   label=r["name"])
+    ax.set_xscale("log")
+    _plain_ticks(ax.xaxis)
+    ax.invert_yaxis()
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set(xlabel="ms", title="First call: trace + compile + run")
+    if imports:
+        ax.legend(fontsize=7)
+    return ax
+
+
+def plot_data_parallel(res: Result | None, ax: Axes | None = None) -> Axes:
+    """Speed-up against the number of devices, with the ideal line and the core count."""
+    ax = _axes(ax, (5, 3.5))
+    if _skipped(ax, res, "Data-parallel step"):
+        return ax
+    devices = res["config"]["devices"]
+    for kind, color in [("train", "C0"), ("sharded_step", "C1")]:
+        one = next(r["median_ms"] for r in rows(res) if r["name"] == f"{kind}, 1 devices")
+        times = [next(r["median_ms"] for r in rows(res) if r["name"] == f"{kind}, {n} devices")
+                 for n in devices]
+        ax.plot(devices, one / np.array(times), "o-", color=color, label=kind)
+    ax.plot(devices, devices, ":", color="0.5", label="ideal")
+    cores = res["environment"]["cores"]
+    if res["config"].get("child_backend") == "cpu":
+        ax.axvline(cores, color="C3", ls="--", label=f"{cores} cores")
+    ax.set(xscale="log", yscale="log", xlabel="devices", ylabel="speed-up over 1 device",
+           title="Data-parallel step (same global batch)")
+    ax.set_xticks(devices, [str(n) for n in devices])
+    _plain_ticks(ax.xaxis)
+    ax.xaxis.set_major_formatter(ScalarFormatter())  # the device counts, as set above
+    ax.set_xticks(devices, [str(n) for n in devices])
+    _plain_ticks(ax.yaxis)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def plot_book(res: Result | None, ax: Axes | None = None) -> Axes:
+    """Seconds per notebook under nbval, the floor notebook, and the whole book."""
+    ax = _axes(ax, (8, 3))
+    if _skipped(ax, res, "Book"):
+        return ax
+    notebooks = rows(res, "notebook")
+    ax.barh([r["name"] for r in notebooks], [r["seconds"] for r in notebooks],
+            color=["0.6" if r["name"].startswith("floor") else "C0" for r in notebooks])
+    whole = [r for r in rows(res, "book") if r["name"].startswith("whole")]
+    title = "Each notebook under nbval"
+    if whole:
+        title += f"; whole book {whole[0]['seconds']:.0f} s (target 120 s)"
+    ax.invert_yaxis()
+    ax.set(xlabel="seconds", title=title)
+    return ax
+
+
+def print_figures(res: Result | None) -> None:
+    """Print a result's headline figures, one a line (or why there are none)."""
+    if res is None or res.get("skipped"):
+        print("not measured yet" if res is None else f"skipped: {res['skipped']}")
+        return
+    for f in res["ratios"]:
+        print(f"{f['what']}: {_value(f)}")
+
+
+def print_rows(res: Result | None, cases: tuple[str, ...] | None = None,
+               unit: str = "ms") -> None:
+    """Print a result's measurements (median), those of some ``cases`` if given."""
+    if res is None or res.get("skipped"):
+        print("not measured yet" if res is None else f"skipped: {res['skipped']}")
+        return
+    for r in rows(res):
+        if "median_ms" in r and (cases is None or r["case"] in cases):
+            value = r["median_ms"] / 1e3 if unit == "s" else r["median_ms"]
+            print(f"{r['name']:>48}: {value:9.2f} {unit}")
+
+
+def print_notes(res: Result | None) -> None:
+    """Print a result's notes."""
+    for note in (res or {}).get("notes", []):
+        print(note)

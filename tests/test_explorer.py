@@ -1,0 +1,76 @@
+"""The optimizer explorer reruns the chosen optimizer; the grid scrubber has a frame per point."""
+
+import inspect
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import gdlib  # noqa: E402
+from gdlib import explorer, surfaces  # noqa: E402
+from gdlib.optimizers import BY_NAME  # noqa: E402
+
+
+def test_every_optimizer_has_a_knob_that_it_takes_and_starting_values():
+    assert list(explorer.KNOBS) == list(BY_NAME) == list(explorer.STARTING_VALUES)
+    for name, knob in explorer.KNOBS.items():
+        parameters = inspect.signature(BY_NAME[name]).parameters
+        assert knob is None or knob in parameters
+        assert (explorer.STARTING_VALUES[name][1] is None) == (knob is None)
+        BY_NAME[name](**explorer.hyperparams(name, *(v or 0.5 for v in
+                                                      explorer.STARTING_VALUES[name])))
+
+
+@pytest.fixture
+def titles(monkeypatch):
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda: shown.append(plt.gcf().get_suptitle()))
+    yield shown
+    plt.close("all")
+
+
+def test_the_menu_and_sliders_rerun_the_chosen_optimizer(titles):
+    ui = explorer.explorer(surfaces.quadratic_bowl(), 30)
+    menu, rate, knob, _ = ui.children
+    assert titles[-1].startswith("sgd: η = 0.02: loss") and knob.disabled
+    drawn = len(titles)
+    menu.value = "adam"
+    assert len(titles) == drawn + 1  # one picture per choice, not one per slider it moves
+    assert titles[-1].startswith("adam: η = 0.05, β₁ = 0.9: loss")
+    assert knob.description == "β₁" and not knob.disabled
+    knob.value = 0.5
+    assert titles[-1].startswith("adam: η = 0.05, β₁ = 0.5: ")
+    menu.value = "adadelta"
+    assert knob.description == "ρ" and titles[-1].startswith("adadelta: η = 1, ρ = 0.95: ")
+
+
+@pytest.mark.parametrize("name", list(BY_NAME))
+def test_no_slider_extreme_raises(titles, name):
+    ui = explorer.explorer(surfaces.rosenbrock(), 40, names=[name])
+    _, rate, knob, _ = ui.children
+    for value in (rate.min, rate.max):
+        rate.value = 10**value
+        for k in (knob.min, knob.max):
+            knob.value = k
+            assert titles[-1].startswith(f"{name}: η = ")
+    assert "diverged at step" in titles[-1] or "loss" in titles[-1]
+
+
+def test_grid_scrubber_has_one_frame_per_grid_point_in_grid_order():
+    html = explorer.grid_scrubber(surfaces.quadratic_bowl(), gdlib.momentum, 15,
+                                  learning_rate=[0.01, 0.1, 0.5], momentum=[0.0, 0.9]).data
+    assert html.count("data:image/jpeg;base64,") == 6
+    points = gdlib.grid(learning_rate=[0.01, 0.1, 0.5], momentum=[0.0, 0.9])
+    runs = gdlib.sweep(gdlib.momentum, surfaces.quadratic_bowl(),
+                       np.asarray(surfaces.quadratic_bowl().start, np.float32), 15,
+                       max_loss=explorer.MAX_LOSS, **points)
+    captions = explorer.frame_titles(points, runs)
+    assert [c.split(":")[0] for c in captions] == [
+        "η = 0.01, γ = 0", "η = 0.01, γ = 0.9", "η = 0.1, γ = 0", "η = 0.1, γ = 0.9",
+        "η = 0.5, γ = 0", "η = 0.5, γ = 0.9"]
+    assert "diverged at step" in captions[4]
+    with pytest.raises(ValueError, match="at least one hyperparameter as a list"):
+        explorer.grid_scrubber(surfaces.quadratic_bowl(), gdlib.sgd, 5, learning_rate=0.1)

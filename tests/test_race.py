@@ -1,0 +1,111 @@
+"""A race runs each optimizer exactly as gdlib.run would, and draws what it ran."""
+
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+import jax.numpy as jnp  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import gdlib  # noqa: E402
+from gdlib import race, surfaces  # noqa: E402
+from gdlib.optimizers import BY_NAME  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_lineup_has_every_optimizer_with_the_rates_asked_for():
+    racers = race.lineup(sgd_rate=0.03, adaptive_rate=0.07, momentum=0.8)
+    assert len(racers) == len(BY_NAME) and set(racers) == set(race.COLORS)
+    expected = {"SGD": gdlib.sgd(0.03), "Momentum": gdlib.momentum(0.03, 0.8),
+                "NAG": gdlib.nesterov(0.03, 0.8), "Adagrad": gdlib.adagrad(0.7),
+                "Adadelta": gdlib.adadelta(), "RMSprop": gdlib.rmsprop(0.07),
+                "Adam": gdlib.adam(0.07), "AdaMax": gdlib.adamax(0.07),
+                "Nadam": gdlib.nadam(0.07)}
+    theta = jnp.array([1.0, -2.0])
+    for name, opt in racers.items():
+        state, reference_state = opt.init(theta), expected[name].init(theta)
+        for _ in range(3):
+            updates, state = opt.update(theta, state)
+            reference, reference_state = expected[name].update(theta, reference_state)
+            np.testing.assert_array_equal(updates, reference, err_msg=name)
+
+
+def test_lineup_checks_its_arguments():
+    with pytest.raises(ValueError, match="momentum must be in"):
+        race.lineup(momentum=1.0)
+    with pytest.raises(ValueError, match="learning_rate must be"):
+        race.lineup(sgd_rate=-0.1)
+
+
+def test_race_equals_separate_runs_and_marks_divergence():
+    bowl = surfaces.quadratic_bowl(condition_number=10.0)
+    racers = {"slow": gdlib.sgd(0.05), "fast": gdlib.momentum(0.05, 0.9),
+              "too fast": gdlib.sgd(0.25)}
+    runs = race.race(bowl, racers, 60)
+    assert list(runs) == list(racers)
+    start = jnp.asarray(bowl.start, jnp.float32)
+    for name, opt in racers.items():
+        alone = gdlib.run(opt, bowl, start, 60, max_loss=race.MAX_LOSS)
+        np.testing.assert_array_equal(runs[name].losses, alone.losses)
+        assert int(runs[name].diverged_at) == int(alone.diverged_at)
+    assert bool(runs["too fast"].diverged) and not bool(runs["fast"].diverged)
+
+
+def test_standings_report_the_gap_and_the_first_step_below_the_tolerance():
+    bowl = surfaces.quadratic_bowl(condition_number=10.0)
+    runs = race.race(bowl, {"SGD": gdlib.sgd(0.1), "wild": gdlib.sgd(0.3)}, 80)
+    text = race.standings(bowl, runs, tolerance=1e-4)
+    gap = np.asarray(runs["SGD"].losses) - bowl.min_value
+    first = int(np.flatnonzero(gap < 1e-4)[0])
+    assert np.all(gap[first:] < 1e-4) and gap[first - 1] >= 1e-4  # it stays below
+    assert re.search(rf"SGD\s+{gap[-1]:.2e}\s+{first}$", text, re.MULTILINE)
+    assert re.search(rf"wild\s+diverged\s+\(at step {int(runs['wild'].diverged_at)}\)$", text,
+                     re.MULTILINE)
+
+
+def test_standings_count_a_run_that_bounces_back_out_as_not_arrived():
+    bowl = surfaces.quadratic_bowl()
+    losses = jnp.array([5.0, 1e-4, 2e-3, 1e-4, 1e-5])
+    bouncing = gdlib.Trajectory(jnp.zeros((5, 2)), losses, jnp.array(-1))
+    ending_high = gdlib.Trajectory(jnp.zeros((5, 2)), losses[::-1], jnp.array(-1))
+    text = race.standings(bowl, {"bounce": bouncing, "high": ending_high})
+    assert re.search(r"bounce\s+1.00e-05\s+3$", text, re.MULTILINE)
+    assert re.search(r"high\s+5.00e\+00\s+never$", text, re.MULTILINE)
+
+
+def test_frame_steps_start_at_zero_end_at_the_last_step_and_never_go_back():
+    for num_steps, num_frames in [(1, 2), (7, 7), (500, 16), (10, 40)]:
+        steps = race.frame_steps(num_steps, num_frames)
+        assert len(steps) == num_frames and steps[0] == 0 and steps[-1] == num_steps
+        assert np.all(np.diff(steps) >= 0)
+    assert race.frame_steps(5, 1).tolist() == [5]
+
+
+def test_draw_and_animate_show_every_racer_in_its_color():
+    saddle = surfaces.saddle()
+    runs = race.race(saddle, race.lineup(0.02, 0.05), 30)
+    fig = race.draw(saddle, runs)
+    curves = fig.axes[1].get_lines()
+    assert [c.get_label() for c in curves] == list(runs)
+    assert [c.get_color() for c in curves] == [race.COLORS[name] for name in runs]
+    html = race.animate(saddle, runs, num_frames=5).data
+    assert html.count("data:image/jpeg;base64,") == 5
+
+
+def test_draw_3d_lays_each_path_on_the_surface():
+    saddle = surfaces.saddle()
+    runs = race.race(saddle, {"SGD": gdlib.sgd(0.1), "Adam": gdlib.adam(0.05)}, 20)
+    ax = race.draw_3d(saddle, runs)
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    x, y, z = lines["Adam"].get_data_3d()
+    np.testing.assert_allclose(z, np.asarray(runs["Adam"].losses), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(saddle(jnp.stack([x, y], -1))), z, rtol=1e-5,
+                               atol=1e-6)
