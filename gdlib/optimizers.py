@@ -166,7 +166,9 @@ def momentum(learning_rate: LearningRate = 0.01, momentum: float = 0.9) -> Gradi
     def update(grads, state, params=None):
         lr = eta(state.count)
         v = _map(lambda v, g: gamma * v + lr * g, state.velocity, grads)
-        updates = _map(lambda v: -v, v)
+        # -1.0 * v, not -v: the same numbers, but XLA:CPU compiles p + c * v into a faster
+        # loop than p - v (benchmarks/step.py measured momentum at 1.2-1.35x optax before).
+        updates = _map(lambda v: -1.0 * v, v)
         new_state = MomentumState(state.count + 1, v)
         return _cast_like(updates, grads), _cast_like(new_state, state)
 
