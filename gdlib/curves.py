@@ -22,10 +22,10 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.animation import FuncAnimation
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
+from gdlib import frames
 from gdlib.base import GradientTransformation
 from gdlib.data import Dataset
 from gdlib.training import History, Loss, train_sweep
@@ -168,8 +168,6 @@ def scrubber(make_optimizer: Callable[..., GradientTransformation], loss_fn: Los
     Returns:
         ``IPython.display.HTML`` with a slider and play buttons that work offline.
     """
-    from IPython.display import HTML
-
     lists = [k for k, v in hyperparams.items() if np.ndim(v) == 1]
     if len(lists) != 1:
         raise ValueError(f"give exactly one hyperparameter as a list of values, got {lists}")
@@ -184,18 +182,17 @@ def scrubber(make_optimizer: Callable[..., GradientTransformation], loss_fn: Los
     fig.axes[0].set(ylabel=_label(optimum), title="this run")
     epochs = np.arange(num_epochs + 1)
 
+    heading = fig.suptitle(" ")
+
     def frame(i):
         curve.set_data(epochs, _gaps(runs.train_losses[i], optimum))
         y = limits[1] / 2 if diverged[i] else np.clip(finals[i], *limits)
         marker.set_data([values[i]], [y])
-        fig.suptitle(f"{SYMBOLS.get(name, name)} = {values[i]:.3g}: {describe(runs, i)}")
-        return curve, marker
+        heading.set_text(f"{SYMBOLS.get(name, name)} = {values[i]:.3g}: {describe(runs, i)}")
 
-    animation = FuncAnimation(fig, frame, frames=len(values), interval=interval_ms, blit=False)
-    with plt.rc_context({"animation.frame_format": "jpeg", "savefig.dpi": 80}):
-        html = animation.to_jshtml(default_mode="once")
-    plt.close(fig)
-    return HTML(html)
+    frame(0)  # the layout makes room for the title before the still parts are drawn
+    return frames.to_html(frames.render(fig, [curve, marker, heading], frame, len(values)),
+                          interval_ms=interval_ms)
 
 
 def live_explorer(make_optimizer: Callable[..., GradientTransformation], loss_fn: Loss,

@@ -17,9 +17,9 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
 
+from gdlib import frames
 from gdlib.base import GradientTransformation
 from gdlib.plotting import contour, loss_curve, path
 from gdlib.runner import Trajectory, sweep
@@ -80,8 +80,6 @@ def scrubber(surface: Surface, make_optimizer: Callable[..., GradientTransformat
     Returns:
         ``IPython.display.HTML`` with a slider and play buttons that work offline.
     """
-    from IPython.display import HTML
-
     lists = [k for k, v in hyperparams.items() if np.ndim(v) == 1]
     if len(lists) != 1:
         raise ValueError(f"give exactly one hyperparameter as a list of values, got {lists}")
@@ -93,20 +91,19 @@ def scrubber(surface: Surface, make_optimizer: Callable[..., GradientTransformat
     curve = loss_curve(ax_loss, _one(runs, 0), min_value=surface.min_value)
     ax_loss.set(xlim=(0, num_steps), ylim=_loss_limits(runs.losses, surface.min_value))
 
+    heading = fig.suptitle(" ")
+
     def frame(i):
         xy = np.asarray(runs.params[i])
         line.set_data(xy[:, 0], xy[:, 1])
         gap = np.asarray(runs.losses[i], dtype=float) - surface.min_value
         curve.set_data(np.arange(num_steps + 1), np.where(gap > 0, gap, np.nan))
         shown = {k: (values[i] if k == lists[0] else v) for k, v in hyperparams.items()}
-        fig.suptitle(title(shown, _one(runs, i)))
-        return line, curve
+        heading.set_text(title(shown, _one(runs, i)))
 
-    animation = FuncAnimation(fig, frame, frames=len(values), interval=interval_ms, blit=False)
-    with plt.rc_context({"animation.frame_format": "jpeg", "savefig.dpi": 80}):
-        html = animation.to_jshtml(default_mode="once")
-    plt.close(fig)
-    return HTML(html)
+    frame(0)  # the layout makes room for the title before the still parts are drawn
+    return frames.to_html(frames.render(fig, [line, curve, heading], frame, len(values)),
+                          interval_ms=interval_ms)
 
 
 def live_explorer(surface: Surface, make_optimizer: Callable[..., GradientTransformation],
