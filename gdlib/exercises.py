@@ -4,6 +4,10 @@ An exercise asks for an optimizer in gdlib's shape (``init`` and ``update`` in a
 :class:`gdlib.GradientTransformation`). :func:`check` runs it beside gdlib's reference on a
 few random problems, feeding both the same gradients, and reports the first step and parameter
 where they differ, or the error the learner's code raised, instead of a traceback.
+
+Two more checkers cover exercises that are not optimizers: :func:`check_schedule` compares a
+learning-rate schedule count by count, and :func:`check_function` compares any function on
+given inputs (an elastic-averaging step, a noise variance, a stopping rule).
 """
 
 from __future__ import annotations
@@ -50,17 +54,23 @@ def _name(path) -> str:
     return jax.tree_util.keystr(path).replace("['", "").replace("']", "")
 
 
-def _first_difference(yours: Any, theirs: Any, rtol: float, atol: float) -> str | None:
+def _first_mismatch(yours: Any, theirs: Any, rtol: float, atol: float) -> str | None:
+    """Where two pytrees of the same structure first differ, as ``"name[index] is a ... b"``.
+
+    The name is the leaf's path ("w", "center") followed by the index of the first element
+    that differs; a lone array has an empty path, so only its index is shown.
+    """
     for (path, a), (_, b) in zip(jax.tree_util.tree_flatten_with_path(yours)[0],
                                  jax.tree_util.tree_flatten_with_path(theirs)[0], strict=True):
         a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        name = _name(path)
         if a.shape != b.shape:
-            return f"parameter {_name(path)} has shape {a.shape} in yours, {b.shape} expected"
+            return f"{name or 'the result'} has shape {a.shape} in yours, {b.shape} expected"
         bad = ~np.isclose(a, b, rtol=rtol, atol=atol)
         if bad.any():
             index = np.unravel_index(np.argmax(bad), a.shape) if a.ndim else ()
-            where = _name(path) + (f"[{', '.join(map(str, index))}]" if index else "")
-            return f"the update of {where} is {a[index]:.6g} in yours but {b[index]:.6g}"
+            where = name + (f"[{', '.join(map(str, index))}]" if index else "")
+            return f"{where or 'the result'} is {a[index]:.6g} in yours but {b[index]:.6g}"
     return None
 
 
@@ -115,10 +125,114 @@ def check(candidate: Callable[..., GradientTransformation],
                 return Verdict(False, f"Not yet: {where}, your updates are {updates!r}; they "
                                       "must have the structure of the parameters "
                                       "(here a dict with 'b' and 'w').")
-            difference = _first_difference(updates, expected, rtol, atol)
+            difference = _first_mismatch(updates, expected, rtol, atol)
             if difference:
-                return Verdict(False, f"Not yet: {where}, {difference} in {label}.")
+                return Verdict(False, f"Not yet: {where}, the update of {difference} in {label}.")
             params = apply_updates(params, expected)
     name = getattr(candidate, "__name__", "optimizer")
     return Verdict(True, f"Passed: your {name} gives the same updates as {label} on "
                          f"{num_problems} random problems, {num_steps} steps each.")
+
+
+def _call(function: Callable, args: Any) -> Any:
+    if isinstance(args, dict):
+        return function(**args)
+    return function(*args) if isinstance(args, tuple) else function(args)
+
+
+def _describe(args: Any) -> str:
+    def short(value: Any) -> str:
+        array = np.asarray(value)
+        return f"{array.item():.6g}" if array.size == 1 else f"an array of shape {array.shape}"
+
+    if isinstance(args, dict):
+        return ", ".join(f"{key}={short(value)}" for key, value in args.items())
+    return ", ".join(short(value) for value in (args if isinstance(args, tuple) else (args,)))
+
+
+def check_function(candidate: Callable, reference: Callable, inputs: list, *,
+                   rtol: float = 1e-5, atol: float = 1e-7) -> Verdict:
+    """Compare ``candidate`` with ``reference`` on each of ``inputs``.
+
+    An input is a tuple of positional arguments, a dict of keyword arguments, or a single
+    argument. Outputs may be numbers, arrays or pytrees; the first input and output element
+    that differ are named.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> def reference(x, c):
+        ...     return x + c * (1.0 - x)
+        >>> check_function(lambda x, c: x + c * (1.0 - x), reference, [(0.0, 0.5), (2.0, 0.1)])
+        Passed: your <lambda> agrees with reference on all 2 inputs.
+        >>> print(check_function(lambda x, c: x + c * x, reference, [(0.0, 0.5), (2.0, 0.1)]))
+        Not yet: for input 1 (0, 0.5), the result is 0 in yours but 0.5 from reference.
+    """
+    label = getattr(reference, "__name__", "the reference")
+    for number, args in enumerate(inputs, start=1):
+        where = f"for input {number} ({_describe(args)})"
+        expected = _call(reference, args)
+        try:
+            result = _call(candidate, args)
+        except Exception as error:  # the learner's code: report, do not crash
+            return Verdict(False, f"Not yet: {where}, your code raised "
+                                  f"{type(error).__name__}: {error}")
+        if result is None or result is Ellipsis:
+            return Verdict(False, f"Not yet: {where}, your code returned {result!r}; "
+                                  "did you forget the return statement?")
+        if jax.tree.structure(result) != jax.tree.structure(expected):
+            return Verdict(False, f"Not yet: {where}, your result {result!r} does not have the "
+                                  f"structure of the expected one, {jax.tree.structure(expected)}")
+        if not jax.tree.leaves(expected):
+            continue
+        difference = _first_mismatch(result, expected, rtol, atol)
+        if difference:
+            return Verdict(False, f"Not yet: {where}, {difference} from {label}.")
+    name = getattr(candidate, "__name__", "function")
+    return Verdict(True, f"Passed: your {name} agrees with {label} on all {len(inputs)} inputs.")
+
+
+def check_schedule(candidate: Callable[..., Callable], reference: Callable[..., Callable], *,
+                   num_counts: int = 100, rtol: float = 1e-5, atol: float = 1e-9,
+                   **hyperparams: Any) -> Verdict:
+    """Compare the schedule ``candidate(**hyperparams)`` with ``reference(**hyperparams)``.
+
+    Both are evaluated at every count ``0, 1, ..., num_counts - 1``, one count at a time (so
+    a schedule written with Python ``int`` arithmetic is fine), and the first count where the
+    rates differ is named.
+
+    Example:
+        >>> from gdlib import schedules
+        >>> def halve(init_value, drop, every):
+        ...     return lambda count: init_value * drop ** (count // every)
+        >>> check_schedule(halve, schedules.step_decay, init_value=0.1, drop=0.5, every=10)
+        Passed: your halve gives the same rate as gdlib.schedules.step_decay at counts 0 to 99.
+        >>> def off_by_one(init_value, drop, every):
+        ...     return lambda count: init_value * drop ** ((count + 1) // every)
+        >>> print(check_schedule(off_by_one, schedules.step_decay, init_value=0.1, drop=0.5,
+        ...                      every=10))
+        Not yet: at count 9 your rate is 0.05 but gdlib.schedules.step_decay gives 0.1.
+    """
+    label = f"gdlib.schedules.{getattr(reference, '__name__', 'reference')}"
+    try:
+        schedule = candidate(**hyperparams)
+    except Exception as error:  # the learner's code: report, do not crash
+        return Verdict(False, f"Not yet: building your schedule raised "
+                              f"{type(error).__name__}: {error}")
+    if not callable(schedule):
+        return Verdict(False, f"Not yet: your schedule factory returned {schedule!r}; it must "
+                              "return a function count -> learning rate.")
+    expected_schedule = reference(**hyperparams)
+    for count in range(num_counts):
+        expected = float(expected_schedule(count))
+        try:
+            rate = schedule(count)
+            rate = float(np.asarray(rate))
+        except Exception as error:
+            return Verdict(False, f"Not yet: at count {count} your schedule raised "
+                                  f"{type(error).__name__}: {error}. It must return one number.")
+        if not np.isclose(rate, expected, rtol=rtol, atol=atol):
+            return Verdict(False, f"Not yet: at count {count} your rate is {rate:.6g} but "
+                                  f"{label} gives {expected:.6g}.")
+    name = getattr(candidate, "__name__", "schedule")
+    return Verdict(True, f"Passed: your {name} gives the same rate as {label} at counts 0 to "
+                         f"{num_counts - 1}.")

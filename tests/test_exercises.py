@@ -5,7 +5,8 @@ import jax.numpy as jnp
 import pytest
 
 import gdlib
-from gdlib.exercises import check
+from gdlib import schedules
+from gdlib.exercises import check, check_function, check_schedule
 
 
 def my_momentum(learning_rate, momentum):
@@ -68,3 +69,76 @@ def test_an_unfinished_template_is_reported():
 
     assert "It must return a pair (updates, new_state)" in check(
         template, gdlib.sgd, learning_rate=0.1).message
+
+
+# check_function: any function, compared on given inputs
+
+
+def elastic_pull(worker, center, alpha):
+    return worker - alpha * (worker - center)
+
+
+def test_check_function_passes_a_right_answer_on_arrays_and_pytrees():
+    x = jnp.arange(3.0)
+    inputs = [(x, jnp.zeros(3), 0.5), {"worker": x, "center": x + 1, "alpha": 0.1}]
+    assert check_function(lambda worker, center, alpha: worker + alpha * (center - worker),
+                          elastic_pull, inputs).passed
+
+    def both(a, b):
+        return {"sum": a + b, "diff": a - b}
+
+    assert check_function(lambda a, b: {"sum": b + a, "diff": a - b}, both, [(1.0, 2.0)]).passed
+
+
+def test_check_function_names_the_input_and_the_element_that_differ():
+    x = jnp.arange(3.0)
+    verdict = check_function(lambda worker, center, alpha: worker - alpha * worker,
+                             elastic_pull, [(x, x, 0.5), (x, jnp.zeros(3), 0.5)])
+    # on the first input centre == worker, so the pull is 0 and the wrong answer differs at [1]
+    assert not verdict.passed
+    assert verdict.message == ("Not yet: for input 1 (an array of shape (3,), an array of "
+                               "shape (3,), 0.5), [1] is 0.5 in yours but 1 from elastic_pull.")
+
+
+@pytest.mark.parametrize("candidate,expected", [
+    (lambda worker, center, alpha: 1 / 0, "your code raised ZeroDivisionError"),
+    (lambda worker, center, alpha: None, "did you forget the return statement?"),
+    (lambda worker, center, alpha: (worker, center), "does not have the structure"),
+    (lambda worker, center, alpha: jnp.zeros(2), "has shape (2,) in yours, (3,) expected"),
+])
+def test_check_function_reports_broken_code(candidate, expected):
+    verdict = check_function(candidate, elastic_pull, [(jnp.ones(3), jnp.zeros(3), 0.5)])
+    assert not verdict.passed and expected in verdict.message
+
+
+# check_schedule: a learning-rate schedule, count by count
+
+
+def test_check_schedule_passes_python_and_jax_schedules():
+    def python_decay(init_value, decay_rate):
+        return lambda count: init_value / (1 + decay_rate * count)
+
+    assert check_schedule(python_decay, schedules.time_based, init_value=0.1,
+                          decay_rate=0.05).passed
+    assert check_schedule(schedules.exponential, schedules.exponential, init_value=0.1,
+                          decay_rate=0.05).passed
+
+
+def test_check_schedule_finds_the_first_count_that_differs():
+    def drops_late(init_value, drop, every):
+        return lambda count: init_value * drop ** (count // (every + 1))
+
+    verdict = check_schedule(drops_late, schedules.step_decay, init_value=1.0, drop=0.5, every=4)
+    assert verdict.message == ("Not yet: at count 4 your rate is 1 but "
+                               "gdlib.schedules.step_decay gives 0.5.")
+
+
+@pytest.mark.parametrize("candidate,expected", [
+    (lambda init_value, decay_rate: 0.1, "must return a function count -> learning rate"),
+    (lambda init_value, decay_rate: lambda count: [1, 2], "It must return one number"),
+    (lambda init_value, decay_rate: 1 / 0, "building your schedule raised ZeroDivisionError"),
+    (lambda init_value, decay_rate: lambda count: None, "at count 0 your schedule raised"),
+])
+def test_check_schedule_reports_broken_code(candidate, expected):
+    verdict = check_schedule(candidate, schedules.exponential, init_value=0.1, decay_rate=0.1)
+    assert not verdict.passed and expected in verdict.message
