@@ -28,6 +28,7 @@ from matplotlib.lines import Line2D
 from gdlib import frames
 from gdlib.base import GradientTransformation
 from gdlib.data import Dataset
+from gdlib.live_figure import LiveFigure
 from gdlib.training import History, Loss, train_sweep
 from gdlib.widgets import SYMBOLS
 
@@ -130,9 +131,15 @@ def _limits(runs: History, optimum: float) -> tuple[float, float]:
     return max(finite.min(), 1e-12) / 3, min(finite.max(), start * 1e3) * 3
 
 
+FIGSIZE = (9, 3.4)
+
+
 def _figure(values: np.ndarray, finals: np.ndarray, diverged: np.ndarray, name: str,
-            limits: tuple[float, float], num_epochs: int):
-    fig, (ax_curve, ax_sweep) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+            limits: tuple[float, float], num_epochs: int, fig: Any = None):
+    """Draw the still parts on ``fig`` (default: a new pyplot figure); the moving artists."""
+    if fig is None:
+        fig = plt.figure(figsize=FIGSIZE, layout="constrained")
+    ax_curve, ax_sweep = fig.subplots(1, 2)
     ax_curve.set(xlim=(0, num_epochs), ylim=limits, yscale="log", xlabel="epoch")
     ok = ~diverged
     ax_sweep.loglog(values[ok], np.clip(finals[ok], *limits), "o-", color="gray", ms=4)
@@ -210,7 +217,8 @@ def live_explorer(make_optimizer: Callable[..., GradientTransformation], loss_fn
         **fixed: the optimizer's other hyperparameters, numbers.
 
     Returns:
-        An ``ipywidgets.interactive`` to display (in a notebook, end the cell with it).
+        An ``ipywidgets.VBox``: the slider, then the figure (in a notebook, end the cell
+        with it).
     """
     import ipywidgets
 
@@ -224,19 +232,24 @@ def live_explorer(make_optimizer: Callable[..., GradientTransformation], loss_fn
     slider = ipywidgets.FloatLogSlider(value=value, base=10, min=np.log10(low),
                                        max=np.log10(high), step=0.02, description="η",
                                        readout_format=".3g", continuous_update=False)
+    live = LiveFigure(figsize=FIGSIZE)
+    curve, marker = _figure(values, finals, diverged, "learning_rate", limits, num_epochs,
+                            live.figure)[1:]
+    live.figure.axes[0].set(ylabel=_label(optimum), title="this run")
+    heading = live.figure.suptitle(" ")
+    epochs = np.arange(num_epochs + 1)
 
-    def draw(learning_rate):
+    def redraw(*_):
+        rate = float(slider.value)
         one = train_sweep(make_optimizer, loss_fn, params, data, key, num_epochs, batch_size,
-                          learning_rate=[learning_rate], **fixed)
-        fig, curve, marker = _figure(values, finals, diverged, "learning_rate", limits,
-                                     num_epochs)
-        fig.axes[0].set(ylabel=_label(optimum), title="this run")
-        epochs = np.arange(num_epochs + 1)
+                          learning_rate=[rate], **fixed)
         curve.set_data(epochs, _gaps(one.train_losses[0], optimum))
         bad = int(one.diverged_at[0]) >= 0
         final = _gaps(one.train_losses[0, -1], optimum)
-        marker.set_data([learning_rate], [limits[1] / 2 if bad else np.clip(final, *limits)])
-        fig.suptitle(f"η = {learning_rate:.3g}: {describe(one, 0)}")
-        plt.show()
+        marker.set_data([rate], [limits[1] / 2 if bad else np.clip(final, *limits)])
+        heading.set_text(f"η = {rate:.3g}: {describe(one, 0)}")
+        live.refresh()
 
-    return ipywidgets.interactive(draw, learning_rate=slider)
+    slider.observe(redraw, names="value")
+    redraw()
+    return ipywidgets.VBox([slider, live.image])

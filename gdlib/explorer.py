@@ -23,14 +23,12 @@ from matplotlib.figure import Figure
 
 from gdlib import frames
 from gdlib.base import GradientTransformation
+from gdlib.live_figure import LiveFigure
 from gdlib.optimizers import BY_NAME
 from gdlib.plotting import contour, loss_curve, path
 from gdlib.runner import Trajectory, grid, sweep
 from gdlib.surfaces import Surface
-from gdlib.widgets import SYMBOLS, title
-
-#: A loss above this counts as diverged.
-MAX_LOSS = 1e6
+from gdlib.widgets import MAX_LOSS, SYMBOLS, _loss_limits, _move, _one, title
 
 #: The hyperparameter that plays the part of momentum in each optimizer (None: there is none).
 KNOBS: dict[str, str | None] = {
@@ -63,23 +61,18 @@ def hyperparams(name: str, learning_rate: float, knob: float) -> dict[str, float
     return values
 
 
+FIGSIZE = (8.5, 3.5)
+
+
+def _draw_map(surface: Surface, ax: Axes) -> None:
+    contour(surface, ax, n=121, levels=20)
+
+
 def _figure(surface: Surface, dpi: int = 100) -> tuple[Figure, Axes, Axes]:
-    fig, (ax_path, ax_loss) = plt.subplots(1, 2, figsize=(8.5, 3.5), dpi=dpi,
+    fig, (ax_path, ax_loss) = plt.subplots(1, 2, figsize=FIGSIZE, dpi=dpi,
                                            layout="constrained")
-    contour(surface, ax_path, n=121, levels=20)
+    _draw_map(surface, ax_path)
     return fig, ax_path, ax_loss
-
-
-def _one(runs: Trajectory, i: int) -> Trajectory:
-    return Trajectory(runs.params[i], runs.losses[i], runs.diverged_at[i])
-
-
-def _loss_limits(losses: Any, min_value: float) -> tuple[float, float]:
-    gap = np.asarray(losses, dtype=float) - min_value
-    finite = gap[np.isfinite(gap) & (gap > 0)]
-    if finite.size == 0:
-        return 1e-12, 1.0
-    return max(finite.min(), 1e-12) / 3, min(finite.max(), 1e12) * 3
 
 
 def explorer(surface: Surface, num_steps: int, *, names: Any = None,
@@ -116,8 +109,22 @@ def explorer(surface: Surface, num_steps: int, *, names: Any = None,
     second = ipywidgets.FloatSlider(
         value=first_knob or 0.0, min=knob[0], max=knob[1], step=(knob[1] - knob[0]) / 99,
         description="γ", readout_format=".3g")
-    out = ipywidgets.Output()
     choosing = [False]  # while the menu moves the sliders, draw once at the end, not per slider
+
+    def run_for() -> tuple[dict[str, float], Trajectory]:
+        values = hyperparams(menu.value, rate.value, second.value)
+        runs = sweep(BY_NAME[menu.value], surface, start, num_steps, max_loss=max_loss,
+                     **{k: [v] for k, v in values.items()})
+        return values, _one(runs, 0)
+
+    live = LiveFigure(figsize=FIGSIZE)
+    ax_path, ax_loss = live.subplots(1, 2)
+    _draw_map(surface, ax_path)
+    run = run_for()[1]
+    line = path(ax_path, run)
+    curve = loss_curve(ax_loss, run, min_value=surface.min_value)
+    ax_loss.set_xlim(0, num_steps)
+    heading = live.figure.suptitle(" ")
 
     def redraw(*_):
         if choosing[0]:
@@ -125,18 +132,11 @@ def explorer(surface: Surface, num_steps: int, *, names: Any = None,
         name = menu.value
         second.disabled = KNOBS[name] is None
         second.description = SYMBOLS.get(KNOBS[name] or "", "–")
-        values = hyperparams(name, rate.value, second.value)
-        runs = sweep(BY_NAME[name], surface, start, num_steps, max_loss=max_loss,
-                     **{k: [v] for k, v in values.items()})
-        run = _one(runs, 0)
-        with out:
-            out.clear_output(wait=True)
-            fig, ax_path, ax_loss = _figure(surface)
-            path(ax_path, run)
-            loss_curve(ax_loss, run, min_value=surface.min_value)
-            ax_loss.set(xlim=(0, num_steps), ylim=_loss_limits(run.losses, surface.min_value))
-            fig.suptitle(f"{name}: {title(values, run)}")
-            plt.show()
+        values, run = run_for()
+        _move(line, curve, run, surface.min_value)
+        ax_loss.set_ylim(_loss_limits(run.losses, surface.min_value))
+        heading.set_text(f"{name}: {title(values, run)}")
+        live.refresh()
 
     def choose(change):
         rate_value, knob_value = STARTING_VALUES[change["new"]]
@@ -153,7 +153,7 @@ def explorer(surface: Surface, num_steps: int, *, names: Any = None,
     rate.observe(redraw, names="value")
     second.observe(redraw, names="value")
     redraw()
-    return ipywidgets.VBox([menu, rate, second, out])
+    return ipywidgets.VBox([menu, rate, second, live.image])
 
 
 def grid_scrubber(surface: Surface, make_optimizer: Callable[..., GradientTransformation],
@@ -190,13 +190,9 @@ def grid_scrubber(surface: Surface, make_optimizer: Callable[..., GradientTransf
     curve = loss_curve(ax_loss, _one(runs, 0), min_value=surface.min_value)
     ax_loss.set(xlim=(0, num_steps), ylim=_loss_limits(runs.losses, surface.min_value))
     caption = fig.suptitle(max(captions, key=len))  # the layout leaves room for the longest
-    steps = np.arange(num_steps + 1)
 
     def update(i):
-        xy = np.asarray(runs.params[i])
-        line.set_data(xy[:, 0], xy[:, 1])
-        gap = np.asarray(runs.losses[i], dtype=float) - surface.min_value
-        curve.set_data(steps, np.where(gap > 0, gap, np.nan))
+        _move(line, curve, _one(runs, i), surface.min_value)
         caption.set_text(captions[i])
 
     pictures = frames.render(fig, [line, curve, caption], update, len(captions))

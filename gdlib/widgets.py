@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from gdlib import frames
 from gdlib.base import GradientTransformation
+from gdlib.live_figure import LiveFigure
 from gdlib.plotting import contour, loss_curve, path
 from gdlib.runner import Trajectory, sweep
 from gdlib.surfaces import Surface
@@ -63,6 +64,14 @@ def _one(runs: Trajectory, i: int) -> Trajectory:
     return Trajectory(runs.params[i], runs.losses[i], runs.diverged_at[i])
 
 
+def _move(line: Any, curve: Any, run: Trajectory, min_value: float) -> None:
+    """Show ``run`` with the path ``line`` and the loss ``curve`` drawn for an earlier run."""
+    xy = np.asarray(run.params)
+    line.set_data(xy[:, 0], xy[:, 1])
+    gap = np.asarray(run.losses, dtype=float) - min_value
+    curve.set_data(np.arange(gap.size), np.where(gap > 0, gap, np.nan))
+
+
 def scrubber(surface: Surface, make_optimizer: Callable[..., GradientTransformation],
              num_steps: int, *, start: Any = None, interval_ms: int = 700,
              max_loss: float = MAX_LOSS, **hyperparams: Any):
@@ -94,10 +103,7 @@ def scrubber(surface: Surface, make_optimizer: Callable[..., GradientTransformat
     heading = fig.suptitle(" ")
 
     def frame(i):
-        xy = np.asarray(runs.params[i])
-        line.set_data(xy[:, 0], xy[:, 1])
-        gap = np.asarray(runs.losses[i], dtype=float) - surface.min_value
-        curve.set_data(np.arange(num_steps + 1), np.where(gap > 0, gap, np.nan))
+        _move(line, curve, _one(runs, i), surface.min_value)
         shown = {k: (values[i] if k == lists[0] else v) for k, v in hyperparams.items()}
         heading.set_text(title(shown, _one(runs, i)))
 
@@ -111,6 +117,9 @@ def live_explorer(surface: Surface, make_optimizer: Callable[..., GradientTransf
                   **ranges: tuple[float, float, float]):
     """Sliders that rerun ``make_optimizer`` on ``surface`` with JAX as they move.
 
+    The figure is drawn once; a move of a slider reruns the compiled sweep and moves the
+    path and the loss curve (:class:`gdlib.live_figure.LiveFigure`).
+
     Args:
         surface: a :mod:`gdlib.surfaces` test function.
         make_optimizer: an optimizer factory such as ``gdlib.momentum``.
@@ -121,7 +130,8 @@ def live_explorer(surface: Surface, make_optimizer: Callable[..., GradientTransf
             logarithmic slider, the others a linear one.
 
     Returns:
-        An ``ipywidgets.interactive`` to display (in a notebook, end the cell with it).
+        An ``ipywidgets.VBox``: the sliders, in the order given, then the figure (in a
+        notebook, end the cell with it).
     """
     import ipywidgets
 
@@ -138,15 +148,29 @@ def live_explorer(surface: Surface, make_optimizer: Callable[..., GradientTransf
                 value=value, min=low, max=high, step=(high - low) / 100, description=label,
                 readout_format=".3g", continuous_update=True)
 
-    def draw(**values):
+    def run_for() -> tuple[dict[str, float], Trajectory]:
+        values = {k: float(slider.value) for k, slider in sliders.items()}
         runs = sweep(make_optimizer, surface, start, num_steps, max_loss=max_loss,
                      **{k: [v] for k, v in values.items()})
-        run = _one(runs, 0)
-        fig, ax_path, ax_loss = _figure(surface)
-        path(ax_path, run)
-        loss_curve(ax_loss, run, min_value=surface.min_value)
-        ax_loss.set(xlim=(0, num_steps), ylim=_loss_limits(run.losses, surface.min_value))
-        fig.suptitle(title(values, run))
-        plt.show()
+        return values, _one(runs, 0)
 
-    return ipywidgets.interactive(draw, **sliders)
+    live = LiveFigure()
+    ax_path, ax_loss = live.subplots(1, 2)
+    contour(surface, ax_path)
+    values, run = run_for()
+    line = path(ax_path, run)
+    curve = loss_curve(ax_loss, run, min_value=surface.min_value)
+    ax_loss.set_xlim(0, num_steps)
+    heading = live.figure.suptitle(" ")
+
+    def redraw(*_):
+        values, run = run_for()
+        _move(line, curve, run, surface.min_value)
+        ax_loss.set_ylim(_loss_limits(run.losses, surface.min_value))
+        heading.set_text(title(values, run))
+        live.refresh()
+
+    for slider in sliders.values():
+        slider.observe(redraw, names="value")
+    redraw()
+    return ipywidgets.VBox([*sliders.values(), live.image])

@@ -54,15 +54,11 @@ def test_scrubber_wants_exactly_one_list():
 
 
 @pytest.mark.parametrize("learning_rate", [1e-3, 0.03, 3.0])
-def test_live_explorer_draws_at_every_extreme_without_error(learning_rate, monkeypatch):
-    import matplotlib.pyplot as plt
-
-    titles = []
-    monkeypatch.setattr(plt, "show", lambda: titles.append(plt.gcf().get_suptitle()))
+def test_live_explorer_draws_at_every_extreme_without_error(learning_rate, shown_titles):
+    titles = shown_titles
     ui = curves.live_explorer(gdlib.sgd, loss, PARAMS, data.diabetes(), jax.random.key(1), 3,
                               16, optimum=0.48, learning_rate=(1e-3, 3.0, 0.01), num_points=3)
     ui.children[0].value = learning_rate
-    plt.close("all")
     assert titles and titles[-1].startswith(f"η = {learning_rate:.3g}: ")
     if learning_rate == 3.0:
         assert "diverged in epoch" in titles[-1]

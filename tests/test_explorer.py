@@ -5,7 +5,6 @@ import inspect
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -25,11 +24,8 @@ def test_every_optimizer_has_a_knob_that_it_takes_and_starting_values():
 
 
 @pytest.fixture
-def titles(monkeypatch):
-    shown = []
-    monkeypatch.setattr(plt, "show", lambda: shown.append(plt.gcf().get_suptitle()))
-    yield shown
-    plt.close("all")
+def titles(shown_titles):
+    return shown_titles
 
 
 def test_the_menu_and_sliders_rerun_the_chosen_optimizer(titles):
