@@ -54,6 +54,13 @@ def _name(path) -> str:
     return jax.tree_util.keystr(path).replace("['", "").replace("']", "")
 
 
+def _unfinished(value: Any) -> bool:
+    """Whether ``value`` is, or holds, a template's ``...`` (or is None)."""
+    if value is None or value is Ellipsis:
+        return True
+    return any(leaf is Ellipsis for leaf in jax.tree.leaves(value))
+
+
 def _first_mismatch(yours: Any, theirs: Any, rtol: float, atol: float) -> str | None:
     """Where two pytrees of the same structure first differ, as ``"name[index] is a ... b"``.
 
@@ -116,11 +123,18 @@ def check(candidate: Callable[..., GradientTransformation],
             where = f"at step {step} of problem {problem}"
             try:
                 result = update(grads, state, params)
+                if result is None or result is Ellipsis:
+                    return Verdict(False, f"Not yet: {where}, update returned {result!r}: "
+                                          "replace every ... with your code, and return the "
+                                          "pair (updates, new_state).")
                 updates, state = result
             except Exception as error:
                 return Verdict(False, f"Not yet: {where}, update raised "
                                       f"{type(error).__name__}: {error}. It must return a pair "
                                       "(updates, new_state).")
+            if _unfinished(updates):
+                return Verdict(False, f"Not yet: {where}, your updates are {updates!r}: "
+                                      "replace every ... with your code.")
             if jax.tree.structure(updates) != jax.tree.structure(expected):
                 return Verdict(False, f"Not yet: {where}, your updates are {updates!r}; they "
                                       "must have the structure of the parameters "
@@ -176,9 +190,9 @@ def check_function(candidate: Callable, reference: Callable, inputs: list, *,
         except Exception as error:  # the learner's code: report, do not crash
             return Verdict(False, f"Not yet: {where}, your code raised "
                                   f"{type(error).__name__}: {error}")
-        if result is None or result is Ellipsis:
-            return Verdict(False, f"Not yet: {where}, your code returned {result!r}; "
-                                  "did you forget the return statement?")
+        if _unfinished(result):
+            return Verdict(False, f"Not yet: {where}, your code returned {result!r}: replace "
+                                  "every ... with your code (and did you forget to return?)")
         if jax.tree.structure(result) != jax.tree.structure(expected):
             return Verdict(False, f"Not yet: {where}, your result {result!r} does not have the "
                                   f"structure of the expected one, {jax.tree.structure(expected)}")

@@ -18,6 +18,7 @@ import jax
 import numpy as np
 
 from gdlib.base import GradientTransformation
+from gdlib.compilation import quick_jit
 from gdlib.data import Dataset
 from gdlib.hyperparams import check_positive_int
 from gdlib.runner import checked_grid
@@ -75,10 +76,14 @@ def tune(make_optimizer: Callable[..., GradientTransformation], loss_fn: Loss,
     return float(np.asarray(learning_rates)[np.nanargmin(final)]), final
 
 
-@partial(jax.jit, static_argnums=(0, 1, 2, 5, 6))
+@partial(quick_jit, static_argnums=(0, 1, 2, 5, 6))
 def _grid_over_seeds(make_optimizer, loss_fn, init_params, arrays, keys, num_epochs, batch_size,
                      learning_rates):
-    """Train for every (seed, learning rate) pair: one compiled, doubly vmapped call."""
+    """Train for every (seed, learning rate) pair: one compiled, doubly vmapped call.
+
+    It runs once per optimizer, so it is compiled for speed of compilation (see
+    :mod:`gdlib.compilation`).
+    """
     num_examples = arrays[0].shape[0]
 
     def one_seed(key):

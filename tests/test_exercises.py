@@ -45,7 +45,8 @@ def test_a_wrong_sign_is_caught_at_the_first_step():
 
 
 @pytest.mark.parametrize("update,expected", [
-    (lambda g, s, p=None: None, "update raised TypeError"),
+    (lambda g, s, p=None: None, "update returned None"),
+    (lambda g, s, p=None: 1.0, "update raised TypeError"),
     (lambda g, s, p=None: (1.0, s), "must have the structure of the parameters"),
     (lambda g, s, p=None: (g["w"], s), "must have the structure of the parameters"),
 ])
@@ -67,8 +68,17 @@ def test_an_unfinished_template_is_reported():
 
         return gdlib.GradientTransformation(init, update)
 
-    assert "It must return a pair (updates, new_state)" in check(
-        template, gdlib.sgd, learning_rate=0.1).message
+    assert "update returned None: replace every ... with your code, and return the pair " \
+        "(updates, new_state)" in check(template, gdlib.sgd, learning_rate=0.1).message
+
+
+def test_a_template_with_ellipsis_updates_is_reported():
+    def template(learning_rate):
+        return gdlib.GradientTransformation(lambda params: None,
+                                            lambda grads, state, params=None: (..., state))
+
+    verdict = check(template, gdlib.sgd, learning_rate=0.1)
+    assert "your updates are Ellipsis: replace every ... with your code" in verdict.message
 
 
 # check_function: any function, compared on given inputs
@@ -102,7 +112,8 @@ def test_check_function_names_the_input_and_the_element_that_differ():
 
 @pytest.mark.parametrize("candidate,expected", [
     (lambda worker, center, alpha: 1 / 0, "your code raised ZeroDivisionError"),
-    (lambda worker, center, alpha: None, "did you forget the return statement?"),
+    (lambda worker, center, alpha: None, "did you forget to return?"),
+    (lambda worker, center, alpha: ..., "replace every ... with your code"),
     (lambda worker, center, alpha: (worker, center), "does not have the structure"),
     (lambda worker, center, alpha: jnp.zeros(2), "has shape (2,) in yours, (3,) expected"),
 ])
