@@ -35,23 +35,31 @@ class Verdict(NamedTuple):
         return self.message
 
 
-def _problem(key: jax.Array) -> tuple[dict, Callable]:
-    """A random convex quadratic over the pytree ``{"b": (), "w": (3,)}``."""
+def _problem(key: jax.Array) -> tuple[dict, tuple[jax.Array, jax.Array]]:
+    """A random convex quadratic :math:`J(\\theta) = \\tfrac12 \\theta^T A \\theta + c^T \\theta`
+    over the pytree ``{"b": (), "w": (3,)}``: the start and ``(A, c)``."""
     key_a, key_c, key_start = jax.random.split(key, 3)
     q = jax.random.normal(key_a, (4, 4))
     a = q @ q.T / 4 + 0.5 * jnp.eye(4)
     c = jax.random.normal(key_c, (4,))
     start = jax.random.normal(key_start, (4,))
+    return {"b": start[0], "w": start[1:]}, (a, c)
+
+
+@jax.jit
+def _gradient(params: dict, problem: tuple[jax.Array, jax.Array]) -> dict:
+    """The gradient of :func:`_problem`'s quadratic, compiled once for every check."""
+    a, c = problem
 
     def loss(params):
         theta = jnp.concatenate([params["b"][None], params["w"]])
         return 0.5 * theta @ a @ theta + c @ theta
 
-    return {"b": start[0], "w": start[1:]}, loss
+    return jax.grad(loss)(params)
 
 
 def _name(path) -> str:
-    return jax.tree_util.keystr(path).replace("['", "").replace("']", "")
+    return jax.tree_util.keystr(path).replace("['", "").replace("']", "").lstrip(".")
 
 
 def _unfinished(value: Any) -> bool:
@@ -110,16 +118,17 @@ def check(candidate: Callable[..., GradientTransformation],
         return Verdict(False, f"Not yet: building your optimizer raised "
                               f"{type(error).__name__}: {error}")
     ref = reference(**hyperparams)
+    reference_update, reference_apply = jax.jit(ref.update), jax.jit(apply_updates)
     for problem in range(1, num_problems + 1):
-        params, loss = _problem(jax.random.key(problem))
+        params, quadratic = _problem(jax.random.key(problem))
         try:
             state = init(params)
         except Exception as error:
             return Verdict(False, f"Not yet: init(params) raised {type(error).__name__}: {error}")
         ref_state = ref.init(params)
         for step in range(1, num_steps + 1):
-            grads = jax.grad(loss)(params)
-            expected, ref_state = ref.update(grads, ref_state, params)
+            grads = _gradient(params, quadratic)
+            expected, ref_state = reference_update(grads, ref_state, params)
             where = f"at step {step} of problem {problem}"
             try:
                 result = update(grads, state, params)
@@ -142,7 +151,7 @@ def check(candidate: Callable[..., GradientTransformation],
             difference = _first_mismatch(updates, expected, rtol, atol)
             if difference:
                 return Verdict(False, f"Not yet: {where}, the update of {difference} in {label}.")
-            params = apply_updates(params, expected)
+            params = reference_apply(params, expected)
     name = getattr(candidate, "__name__", "optimizer")
     return Verdict(True, f"Passed: your {name} gives the same updates as {label} on "
                          f"{num_problems} random problems, {num_steps} steps each.")
