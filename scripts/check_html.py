@@ -9,7 +9,8 @@ For each page listed in the book's table of contents (and the landing page) it:
 * fails on a JavaScript error (an uncaught exception in Chromium's console), except the known,
   harmless ones listed in ``KNOWN_HARMLESS``;
 * fails on a missing image, a broken internal link or anchor, a Python traceback or error output,
-  a raw object repr such as ``<Figure at 0x...>``, and a page (with its images) over 8 MB.
+  a raw object repr such as ``<Figure at 0x...>``, an empty cell output, and a page (with its
+  images) over 8 MB.
 
 Without network the CDN scripts (MathJax, require.js) fail to load; that is reported as a note,
 not an error: readers online get them.
@@ -52,8 +53,11 @@ class PageParser(HTMLParser):
         self.links: list[str] = []
         self.images: list[str] = []
         self.error_outputs = 0
+        self.empty_outputs = 0
         self.text: list[str] = []
         self._skip = 0
+        self._divs: list[bool] = []  # for each open div: is it a cell's output area?
+        self._output_content = 0  # text, images, scripts... seen in the open output area
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -68,14 +72,25 @@ class PageParser(HTMLParser):
             self.error_outputs += 1
         if tag in ("script", "style"):
             self._skip += 1
+        if tag == "div":
+            is_output = "cell_output" in classes
+            if is_output:
+                self._output_content = 0
+            self._divs.append(is_output)
+        if tag in ("img", "script", "svg", "iframe", "video", "table", "input"):
+            self._output_content += 1
 
     def handle_endtag(self, tag):
         if tag in ("script", "style") and self._skip:
             self._skip -= 1
+        if tag == "div" and self._divs and self._divs.pop() and not self._output_content:
+            self.empty_outputs += 1
 
     def handle_data(self, data):
         if not self._skip:
             self.text.append(data)
+            if data.strip():
+                self._output_content += 1
 
 
 def parse(path: Path) -> PageParser:
@@ -112,6 +127,8 @@ def static_problems(page: Path, root: Path) -> list[str]:
     text = "".join(parsed.text)
     if "Traceback (most recent call last)" in text or parsed.error_outputs:
         problems.append("a traceback or an error output is shown")
+    if parsed.empty_outputs:
+        problems.append(f"{parsed.empty_outputs} empty cell output(s)")
     for match in sorted(set(REPR.findall(text))):
         problems.append(f"raw object repr shown: {match}")
     size = page.stat().st_size + sum(

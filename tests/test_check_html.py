@@ -35,3 +35,16 @@ def test_a_heavy_page_is_reported(tmp_path):
     page = tmp_path / "page.html"
     page.write_text("x" * (check_html.PAGE_BUDGET_BYTES + 1))
     assert any("over the 8 MB budget" in p for p in check_html.static_problems(page, tmp_path))
+
+
+def test_an_empty_cell_output_is_reported_and_a_full_one_is_not(tmp_path):
+    page = tmp_path / "page.html"
+    full = ('<div class="cell_output docutils container"><div class="output text_plain">'
+            "<pre>loss 0.1</pre></div></div>"
+            '<div class="cell_output docutils container"><img src="data:image/png;base64,x">'
+            "</div>")
+    empty = '<div class="cell_output docutils container"><div class="output">\n</div></div>'
+    page.write_text(full)
+    assert check_html.static_problems(page, tmp_path) == []
+    page.write_text(full + empty)
+    assert check_html.static_problems(page, tmp_path) == ["1 empty cell output(s)"]
