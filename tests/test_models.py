@@ -58,3 +58,4 @@ def test_l2_penalty_is_half_lambda_times_the_squared_norm_and_makes_a_minimizer_
 
     assert float(ce(params)) == pytest.approx(float(ce(shifted)), rel=1e-5)
     assert float(models.l2_penalty(shifted, 0.2)) > float(models.l2_penalty(params, 0.2))
+
