@@ -62,6 +62,13 @@ def _name(path) -> str:
     return jax.tree_util.keystr(path).replace("['", "").replace("']", "").lstrip(".")
 
 
+def _qualified_name(function: Callable) -> str:
+    """``gdlib.schedules.step_decay`` for gdlib's own functions, else the function's name."""
+    name = getattr(function, "__name__", "the reference")
+    module = getattr(function, "__module__", "") or ""
+    return f"{module}.{name}" if module.startswith("gdlib") else name
+
+
 def _unfinished(value: Any) -> bool:
     """Whether ``value`` is, or holds, a template's ``...`` (or is None)."""
     if value is None or value is Ellipsis:
@@ -165,7 +172,12 @@ def _call(function: Callable, args: Any) -> Any:
 
 def _describe(args: Any) -> str:
     def short(value: Any) -> str:
-        array = np.asarray(value)
+        if callable(value):
+            return f"the function {getattr(value, '__name__', type(value).__name__)}"
+        try:
+            array = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):  # a dict of parameters, a data set, ...
+            return f"a {type(value).__name__}"
         return f"{array.item():.6g}" if array.size == 1 else f"an array of shape {array.shape}"
 
     if isinstance(args, dict):
@@ -235,7 +247,7 @@ def check_schedule(candidate: Callable[..., Callable], reference: Callable[..., 
         ...                      every=10))
         Not yet: at count 9 your rate is 0.05 but gdlib.schedules.step_decay gives 0.1.
     """
-    label = f"gdlib.schedules.{getattr(reference, '__name__', 'reference')}"
+    label = _qualified_name(reference)
     try:
         schedule = candidate(**hyperparams)
     except Exception as error:  # the learner's code: report, do not crash
@@ -249,6 +261,10 @@ def check_schedule(candidate: Callable[..., Callable], reference: Callable[..., 
         expected = float(expected_schedule(count))
         try:
             rate = schedule(count)
+            if _unfinished(rate):
+                return Verdict(False, f"Not yet: at count {count} your schedule returned "
+                                      f"{rate!r}: replace every ... with your code (and did "
+                                      "you forget to return?)")
             rate = float(np.asarray(rate))
         except Exception as error:
             return Verdict(False, f"Not yet: at count {count} your schedule raised "

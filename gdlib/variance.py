@@ -16,6 +16,7 @@ so it falls like :math:`1/b` and is exactly 0 for the whole batch (:math:`b = n`
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import jax
@@ -26,6 +27,29 @@ from gdlib.hyperparams import check_positive_int
 from gdlib.training import Loss
 
 PyTree = Any
+
+
+def _flat_grad(loss_fn: Loss, params: PyTree, x: jax.Array, y: jax.Array) -> jax.Array:
+    grads = jax.grad(loss_fn)(params, x, y)
+    return jnp.concatenate([jnp.ravel(g) for g in jax.tree.leaves(grads)])
+
+
+@partial(jax.jit, static_argnums=0)
+def _per_example_gradients(loss_fn, params, x, y):
+    return jax.vmap(lambda xi, yi: _flat_grad(loss_fn, params, xi[None], yi[None]))(x, y)
+
+
+@partial(jax.jit, static_argnums=(0, 4))
+def _sampled_minibatch_variance(loss_fn, params, x, y, batch_size, keys):
+    """Compiled once per loss and batch size (a chapter calls it for several batch sizes)."""
+    n = x.shape[0]
+    full = _flat_grad(loss_fn, params, x, y)
+
+    def one(key):
+        rows = jax.random.permutation(key, n)[:batch_size]
+        return jnp.sum((_flat_grad(loss_fn, params, x[rows], y[rows]) - full) ** 2)
+
+    return jnp.mean(jax.vmap(one)(keys))
 
 
 def per_example_gradients(loss_fn: Loss, params: PyTree, x: jax.Array, y: jax.Array
@@ -41,11 +65,7 @@ def per_example_gradients(loss_fn: Loss, params: PyTree, x: jax.Array, y: jax.Ar
         >>> (g + 0.0).tolist()  # example 1 moves only w[0], example 2 only w[1]
         [[-2.0, 0.0], [0.0, -6.0]]
     """
-    def one(xi, yi):
-        grads = jax.grad(loss_fn)(params, xi[None], yi[None])
-        return jnp.concatenate([jnp.ravel(g) for g in jax.tree.leaves(grads)])
-
-    return jax.jit(jax.vmap(one))(x, y)
+    return _per_example_gradients(loss_fn, params, x, y)
 
 
 def gradient_spread(loss_fn: Loss, params: PyTree, x: jax.Array, y: jax.Array) -> float:
@@ -104,18 +124,5 @@ def sampled_minibatch_variance(loss_fn: Loss, params: PyTree, x: jax.Array, y: j
         raise ValueError(f"batch_size must be in [1, {n}] (the number of examples), "
                          f"got {batch_size}")
 
-    def flat_grad(xb, yb):
-        grads = jax.grad(loss_fn)(params, xb, yb)
-        return jnp.concatenate([jnp.ravel(g) for g in jax.tree.leaves(grads)])
-
-    @jax.jit
-    def estimate(keys):
-        full = flat_grad(x, y)
-
-        def one(k):
-            rows = jax.random.permutation(k, n)[:batch_size]
-            return jnp.sum((flat_grad(x[rows], y[rows]) - full) ** 2)
-
-        return jnp.mean(jax.vmap(one)(keys))
-
-    return float(estimate(jax.random.split(key, num_samples)))
+    return float(_sampled_minibatch_variance(loss_fn, params, x, y, batch_size,
+                                             jax.random.split(key, num_samples)))

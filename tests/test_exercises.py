@@ -148,8 +148,27 @@ def test_check_schedule_finds_the_first_count_that_differs():
     (lambda init_value, decay_rate: 0.1, "must return a function count -> learning rate"),
     (lambda init_value, decay_rate: lambda count: [1, 2], "It must return one number"),
     (lambda init_value, decay_rate: 1 / 0, "building your schedule raised ZeroDivisionError"),
-    (lambda init_value, decay_rate: lambda count: None, "at count 0 your schedule raised"),
+    (lambda init_value, decay_rate: lambda count: None, "at count 0 your schedule returned None"),
+    (lambda init_value, decay_rate: lambda count: "0.1", "at count 1 your rate is 0.1 but"),
 ])
 def test_check_schedule_reports_broken_code(candidate, expected):
     verdict = check_schedule(candidate, schedules.exponential, init_value=0.1, decay_rate=0.1)
     assert not verdict.passed and expected in verdict.message
+
+
+def test_check_function_describes_inputs_that_are_not_numbers():
+    def apply(fn, params):
+        return fn(params["w"])
+
+    verdict = check_function(lambda fn, params: params["w"], apply,
+                             [(jnp.sin, {"w": jnp.ones(2)})])
+    assert verdict.message.startswith("Not yet: for input 1 (the function sin, a dict), ")
+
+
+def test_check_schedule_names_a_reference_outside_gdlib_schedules():
+    def my_decay(init_value):
+        return lambda count: init_value
+
+    verdict = check_schedule(my_decay, lambda init_value: lambda count: init_value / 2,
+                             init_value=1.0)
+    assert verdict.message == "Not yet: at count 0 your rate is 1 but <lambda> gives 0.5."
