@@ -2,7 +2,9 @@
 
 For each of gdlib's main jitted entry points, the first call (trace + compile + run, after
 ``jax.clear_caches()``) against the second call with the same shapes (run only), and against
-the same computation written directly with ``jax.jit`` or optax where there is one. Imports
+a peer where there is one: the same computation written directly with ``jax.jit`` or optax,
+or (for ``tuning.compare``, compiled with :func:`gdlib.compilation.quick_jit`) the same
+function under plain ``jax.jit``. Imports
 are timed in fresh interpreters: ``import gdlib`` against ``import jax``, which it needs anyway.
 
 Run alone: ``python -m benchmarks.first_call`` (``--quick`` for tiny sizes).
@@ -58,6 +60,29 @@ def _optimizer_step(optimizer, params):
     return lambda: jax.jit(step)(params, state, params)
 
 
+def _compare(loss: Callable, digits: Any, grid_over_seeds: Callable) -> Callable:
+    """The chapter "Which optimizer to choose"'s tuning of Adam, run by ``grid_over_seeds``.
+
+    gdlib compiles it with :func:`gdlib.compilation.quick_jit`; the peer is the same function
+    under plain ``jax.jit`` (XLA's full optimization).
+    """
+    from gdlib import models, tuning
+
+    def init(key):
+        return models.init_mlp(key, [digits.x_train.shape[1], 32, 10])
+
+    def call():
+        original, tuning._grid_over_seeds = tuning._grid_over_seeds, grid_over_seeds
+        try:
+            return tuning.compare({"adam": gdlib.adam}, loss, init, digits,
+                                  learning_rates=np.geomspace(1e-3, 3.0, 13), num_epochs=10,
+                                  batch_size=32, num_seeds=3)[0].val_curves
+        finally:
+            tuning._grid_over_seeds = original
+
+    return call
+
+
 def entry_points(sweep_configs: int, num_steps: int, step_params: int, training: bool = True
                  ) -> dict[str, tuple[Callable, Callable | None]]:
     """name -> (gdlib's call, the same computation by hand or in optax, or None)."""
@@ -84,7 +109,7 @@ def entry_points(sweep_configs: int, num_steps: int, step_params: int, training:
     if not training:
         return points
     try:
-        from gdlib import data, models
+        from gdlib import data, models, tuning
         from gdlib import training as train_module
         digits = data.digits(jax.random.key(0))
         mlp = models.init_mlp(jax.random.key(1), [digits.x_train.shape[1], 32, 10])
@@ -97,6 +122,10 @@ def entry_points(sweep_configs: int, num_steps: int, step_params: int, training:
         points["training.train (mlp, digits, 2 epochs)"] = (
             lambda: train_module.train(adam, loss, mlp, digits, key=jax.random.key(2),
                                    num_epochs=2, batch_size=64).train_losses, None)
+        points["tuning.compare (adam, mlp, 13 rates x 4 seeds)"] = (
+            _compare(loss, digits, tuning._grid_over_seeds),
+            _compare(loss, digits, jax.jit(tuning._grid_over_seeds.__wrapped__,
+                                           static_argnums=(0, 1, 2, 5, 6))))
     except (ImportError, AttributeError, TypeError) as error:
         points["training.train"] = (None, str(error))
     return points
@@ -123,7 +152,7 @@ def run(import_rounds: int = 3, sweep_configs: int = 1000, num_steps: int = 500,
         ratios.append(harness.figure(f"{name}: first / next call", first / then))
         if peer is not None:
             peer_first, peer_then = first_and_next(peer)
-            rows.append(harness.row(name, "by hand / optax", None, first_call_ms=peer_first * 1e3,
+            rows.append(harness.row(name, "peer", None, first_call_ms=peer_first * 1e3,
                                     next_call_ms=peer_then * 1e3, median_ms=peer_first * 1e3))
             ratios.append(harness.figure(f"{name}: first call, gdlib / peer", first / peer_first))
     config = {"import_rounds": import_rounds, "sweep_configs": sweep_configs,
