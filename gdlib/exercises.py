@@ -88,7 +88,7 @@ def _first_mismatch(yours: Any, theirs: Any, rtol: float, atol: float) -> str | 
         name = _name(path)
         if a.shape != b.shape:
             return f"{name or 'the result'} has shape {a.shape} in yours, {b.shape} expected"
-        bad = ~np.isclose(a, b, rtol=rtol, atol=atol)
+        bad = ~np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
         if bad.any():
             index = np.unravel_index(np.argmax(bad), a.shape) if a.ndim else ()
             where = name + (f"[{', '.join(map(str, index))}]" if index else "")

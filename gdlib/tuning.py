@@ -50,6 +50,38 @@ class Result(NamedTuple):
         return float(np.mean(last)), float(np.std(last))
 
 
+def _without_diverged(final_losses: Any, diverged_at: Any) -> np.ndarray:
+    final = np.array(final_losses, dtype=float)
+    final[np.asarray(diverged_at) >= 0] = np.nan
+    return final
+
+
+def _best_index(final: np.ndarray, which: str = "") -> int:
+    if np.all(np.isnan(final)):
+        raise ValueError(f"every learning rate of the grid diverged{which}; try smaller ones")
+    return int(np.nanargmin(final))
+
+
+def best_rate(learning_rates: Any, final_losses: Any, diverged_at: Any) -> float:
+    """The tuning rule of :func:`tune` and :func:`compare`: the rate with the lowest final loss
+    among the runs that did not diverge.
+
+    Args:
+        learning_rates: the grid, one rate per run.
+        final_losses: each run's final validation loss (NaN or inf where a run diverged).
+        diverged_at: each run's divergence step or epoch, -1 where it did not diverge.
+
+    Raises:
+        ValueError: if every run diverged.
+
+    Example:
+        >>> best_rate([0.01, 0.1, 1.0], [0.5, 0.2, float("nan")], [-1, -1, 3])
+        0.1
+    """
+    final = _without_diverged(final_losses, diverged_at)
+    return float(np.asarray(learning_rates)[_best_index(final)])
+
+
 def tune(make_optimizer: Callable[..., GradientTransformation], loss_fn: Loss,
          init_params: Callable[[jax.Array], Any], data: Dataset, key: jax.Array,
          learning_rates: np.ndarray, num_epochs: int, batch_size: int,
@@ -69,11 +101,8 @@ def tune(make_optimizer: Callable[..., GradientTransformation], loss_fn: Loss,
     key_init, key_order = jax.random.split(key)
     runs = train_sweep(make_optimizer, loss_fn, init_params(key_init), data, key_order,
                        num_epochs, batch_size, learning_rate=np.asarray(learning_rates), **fixed)
-    final = np.asarray(runs.val_losses[:, -1], dtype=float)
-    final[np.asarray(runs.diverged_at) >= 0] = np.nan
-    if np.all(np.isnan(final)):
-        raise ValueError("every learning rate of the grid diverged; try smaller ones")
-    return float(np.asarray(learning_rates)[np.nanargmin(final)]), final
+    final = _without_diverged(runs.val_losses[:, -1], runs.diverged_at)
+    return float(np.asarray(learning_rates)[_best_index(final)]), final
 
 
 @partial(quick_jit, static_argnums=(0, 1, 2, 5, 6))
@@ -119,7 +148,9 @@ def compare(optimizers: dict[str, Callable[..., GradientTransformation]], loss_f
         learning_rates: the grid tried for every optimizer.
         num_epochs, batch_size: the training budget, the same for all.
         num_seeds: evaluation seeds, none of them the tuning seed.
-        key: the root of all randomness (default ``jax.random.key(0)``).
+        key: the root of all randomness (default ``jax.random.key(0)``). The tuning seed is
+            ``jax.random.split(key, num_seeds + 1)[0]``, so ``tune(..., key)`` and
+            ``compare(..., key=key)`` tune on different draws and may pick different rates.
     """
     num_seeds = check_positive_int("num_seeds", num_seeds)
     num_epochs = check_positive_int("num_epochs", num_epochs)
@@ -134,9 +165,7 @@ def compare(optimizers: dict[str, Callable[..., GradientTransformation]], loss_f
         val = np.asarray(runs.val_losses, dtype=float)  # (seeds, rates, epochs + 1)
         val[np.asarray(runs.diverged_at) >= 0] = np.nan
         tuning = val[0, :, -1]
-        if np.all(np.isnan(tuning)):
-            raise ValueError(f"every learning rate of the grid diverged for {name}")
-        best = int(np.nanargmin(tuning))
+        best = _best_index(tuning, f" for {name}")
         results.append(Result(name, np.asarray(learning_rates, dtype=float), tuning,
                               float(np.asarray(learning_rates)[best]),
                               np.asarray(runs.train_losses, dtype=float)[1:, best],

@@ -172,3 +172,12 @@ def test_check_schedule_names_a_reference_outside_gdlib_schedules():
     verdict = check_schedule(my_decay, lambda init_value: lambda count: init_value / 2,
                              init_value=1.0)
     assert verdict.message == "Not yet: at count 0 your rate is 1 but <lambda> gives 0.5."
+
+
+def test_nan_where_the_reference_has_nan_counts_as_equal():
+    def losses(x):
+        return jnp.where(x > 1, jnp.nan, x)
+
+    assert check_function(lambda x: jnp.where(x > 1, jnp.nan, x), losses,
+                          [jnp.array([0.5, 2.0])]).passed
+    assert not check_function(lambda x: x, losses, [jnp.array([0.5, 2.0])]).passed

@@ -55,3 +55,12 @@ def test_a_grid_that_always_diverges_is_an_error():
     with pytest.raises(ValueError, match="every learning rate of the grid diverged"):
         tuning.tune(gdlib.sgd, loss, init, data.diabetes(), jax.random.key(0),
                     np.array([50.0, 100.0]), 3, 16)
+
+
+def test_best_rate_skips_diverged_runs_and_says_when_all_diverged():
+    from gdlib.tuning import best_rate
+
+    assert best_rate([0.01, 0.1, 1.0], [0.5, 0.2, 0.1], [-1, -1, 4]) == 0.1  # 1.0 diverged
+    assert best_rate(np.array([0.01, 0.1]), np.array([np.nan, 0.3]), np.array([2, -1])) == 0.1
+    with pytest.raises(ValueError, match="every learning rate of the grid diverged"):
+        best_rate([0.1, 1.0], [np.nan, np.inf], [1, 0])
