@@ -9,8 +9,8 @@ For each page listed in the book's table of contents (and the landing page) it:
 * fails on a JavaScript error (an uncaught exception in Chromium's console), except the known,
   harmless ones listed in ``KNOWN_HARMLESS``;
 * fails on a missing image, a broken internal link or anchor, a Python traceback or error output,
-  a raw object repr such as ``<Figure at 0x...>``, an empty cell output, and a page (with its
-  images) over 8 MB.
+  a raw object repr such as ``<Figure at 0x...>``, a Markdown table left as raw text, an empty
+  cell output, and a page (with its images) over 8 MB.
 
 Without network the CDN scripts (MathJax, require.js) fail to load; that is reported as a note,
 not an error: readers online get them.
@@ -42,6 +42,8 @@ CHROMIUM_FLAGS = [
 ]
 CONSOLE = re.compile(r'INFO:CONSOLE[^\]]*\] "(?P<message>.*)", source: (?P<source>\S*)')
 REPR = re.compile(r"<[\w.]+(?: object)? at 0x[0-9a-fA-F]+>")
+# A Markdown table left as text: its rule row, "|---|" (Sphinx's smartquotes make it "|—|").
+RAW_TABLE = re.compile(r"\|\s*:?(?:-{3,}|[\u2013\u2014]+):?\s*\|")
 
 
 class PageParser(HTMLParser):
@@ -55,7 +57,9 @@ class PageParser(HTMLParser):
         self.error_outputs = 0
         self.empty_outputs = 0
         self.text: list[str] = []
+        self.prose: list[str] = []  # the visible text outside <pre> (printed output, code)
         self._skip = 0
+        self._pre = 0
         self._divs: list[bool] = []  # for each open div: is it a cell's output area?
         self._output_content = 0  # text, images, scripts... seen in the open output area
 
@@ -72,6 +76,8 @@ class PageParser(HTMLParser):
             self.error_outputs += 1
         if tag in ("script", "style"):
             self._skip += 1
+        if tag == "pre":
+            self._pre += 1
         if tag == "div":
             is_output = "cell_output" in classes
             if is_output:
@@ -83,12 +89,16 @@ class PageParser(HTMLParser):
     def handle_endtag(self, tag):
         if tag in ("script", "style") and self._skip:
             self._skip -= 1
+        if tag == "pre" and self._pre:
+            self._pre -= 1
         if tag == "div" and self._divs and self._divs.pop() and not self._output_content:
             self.empty_outputs += 1
 
     def handle_data(self, data):
         if not self._skip:
             self.text.append(data)
+            if not self._pre:
+                self.prose.append(data)
             if data.strip():
                 self._output_content += 1
 
@@ -129,6 +139,8 @@ def static_problems(page: Path, root: Path) -> list[str]:
         problems.append("a traceback or an error output is shown")
     if parsed.empty_outputs:
         problems.append(f"{parsed.empty_outputs} empty cell output(s)")
+    if RAW_TABLE.search("".join(parsed.prose)):
+        problems.append("a Markdown table is shown as raw text")
     for match in sorted(set(REPR.findall(text))):
         problems.append(f"raw object repr shown: {match}")
     size = page.stat().st_size + sum(

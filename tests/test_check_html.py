@@ -48,3 +48,19 @@ def test_an_empty_cell_output_is_reported_and_a_full_one_is_not(tmp_path):
     assert check_html.static_problems(page, tmp_path) == []
     page.write_text(full + empty)
     assert check_html.static_problems(page, tmp_path) == ["1 empty cell output(s)"]
+
+
+def test_a_markdown_table_left_as_text_is_reported(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<p>| optimizer | tuned η | |---|---| | sgd | 0.1 |</p>")
+    assert check_html.static_problems(page, tmp_path) == ["a Markdown table is shown as raw text"]
+    page.write_text("<p>| optimizer | tuned η |\n|\u2014|\u2014|\n| sgd | 0.1 |</p>")  # smartquotes
+    assert check_html.static_problems(page, tmp_path) == ["a Markdown table is shown as raw text"]
+    page.write_text("<table><tr><td>sgd</td></tr></table><pre>a | b</pre>")
+    assert check_html.static_problems(page, tmp_path) == []
+
+
+def test_a_table_printed_as_plain_text_is_fine(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<pre>Method | Speed\n------ | -----\nSGD    | High</pre>")
+    assert check_html.static_problems(page, tmp_path) == []
