@@ -77,7 +77,20 @@ nbval: $(STAMP)
 	$(BIN)/pytest $(PYTEST_FLAGS) $(NBVAL_XDIST) --nbval --nbval-current-env \
 	  --nbval-sanitize-with nbval_sanitize.cfg book || [ $$? -eq 5 ]
 
-book: $(STAMP)
+# MathJax 2.7 is served with the book (as _static/mathjax), so that math renders offline too.
+# Its files come from the jupyter-server-mathjax wheel, installed without its dependencies:
+# only the files are used, not the Jupyter server extension around them.
+MATHJAX_WHEEL := jupyter-server-mathjax==0.2.6
+MATHJAX := _build/mathjax/mathjax
+$(VENV)/.mathjax: $(VENV)/.requirements
+	$(BIN)/python -m pip install --quiet --no-deps $(MATHJAX_WHEEL)
+	touch $@
+
+book: $(STAMP) $(VENV)/.mathjax
+	rm -rf $(MATHJAX) && mkdir -p $(dir $(MATHJAX))
+	cp -r "$$($(BIN)/python -c 'import importlib.util as u, os; \
+	  print(os.path.join(u.find_spec("jupyter_server_mathjax").submodule_search_locations[0], "static"))')" \
+	  $(MATHJAX)
 	$(BIN)/jupyter-book build . -n -W --keep-going
 	@echo
 	@echo "Open file://$(CURDIR)/_build/html/index.html"

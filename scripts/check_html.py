@@ -10,10 +10,12 @@ For each page listed in the book's table of contents (and the landing page) it:
   harmless ones listed in ``KNOWN_HARMLESS``;
 * fails on a missing image, a broken internal link or anchor, a Python traceback or error output,
   a raw object repr such as ``<Figure at 0x...>``, a Markdown table left as raw text, an empty
-  cell output, and a page (with its images) over 8 MB.
+  cell output, math that MathJax did not typeset, and a page (with its images) over 8 MB.
 
-Without network the CDN scripts (MathJax, require.js) fail to load; that is reported as a note,
-not an error: readers online get them.
+It also fails on a page whose math MathJax did not typeset (the page's DOM after loading has no
+MathJax output although the page has math). MathJax is served with the book, so this holds
+offline; without network the CDN scripts (require.js for the widgets) fail to load, which is
+reported as a note, not an error: readers online get them.
 """
 
 from __future__ import annotations
@@ -171,6 +173,19 @@ def browser_problems(chromium: str, page: Path, shot: Path) -> tuple[list[str], 
     return errors, notes
 
 
+def math_problems(chromium: str, page: Path) -> list[str]:
+    """An error if the page has math that MathJax (2 or 3) left untypeset."""
+    if 'class="math' not in page.read_text(encoding="utf-8"):
+        return []
+    with tempfile.TemporaryDirectory() as profile:
+        result = subprocess.run(
+            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom",
+             page.as_uri()], capture_output=True, text=True, timeout=120)
+    if "MathJax-Element" in result.stdout or "<mjx-container" in result.stdout:
+        return []
+    return ["the page's math was not typeset by MathJax"]
+
+
 def main(argv: list[str]) -> int:
     root = Path(argv[1] if len(argv) > 1 else "_build/html").resolve()
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -187,7 +202,7 @@ def main(argv: list[str]) -> int:
             continue
         name = str(page.relative_to(root)).replace("/", "_").removesuffix(".html")
         errors, notes = browser_problems(chromium, page, shots / f"{name}.png")
-        errors += static_problems(page, root)
+        errors += static_problems(page, root) + math_problems(chromium, page)
         status = "FAIL" if errors else "ok  "
         print(f"{status} {page.relative_to(root)}  (screenshot: {shots.name}/{name}.png)")
         for line in errors:

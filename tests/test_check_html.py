@@ -64,3 +64,9 @@ def test_a_table_printed_as_plain_text_is_fine(tmp_path):
     page = tmp_path / "page.html"
     page.write_text("<pre>Method | Speed\n------ | -----\nSGD    | High</pre>")
     assert check_html.static_problems(page, tmp_path) == []
+
+
+def test_a_page_without_math_needs_no_browser_for_the_math_check(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<p>no formulas here</p>")
+    assert check_html.math_problems("/no/such/chromium", page) == []
