@@ -1,8 +1,8 @@
 """Data-parallel training step (Chapter 5): step time and speed-up against the device count.
 
-Measures :func:`gdlib.data_parallel.train` (``shard_map``, the whole loop in one ``jit``) and
-:func:`gdlib.data_parallel.sharded_step` (one ``jit``-ted step, partitioned by XLA, called
-from Python) on 1, 2, 4, ... devices with the same global batch (strong scaling), against the
+Measures :func:`gdlib.parallel.data_parallel.train` (``shard_map``, the whole loop in one ``jit``)
+and :func:`gdlib.parallel.data_parallel.sharded_step` (one ``jit``-ted step, partitioned by XLA,
+called from Python) on 1, 2, 4, ... devices with the same global batch (strong scaling), against the
 same loop on one device with no sharding at all (a ``lax.scan`` under ``jit``, by hand).
 
 The model is an MLP on synthetic data (Gaussian features, random labels: only the speed is
@@ -45,18 +45,18 @@ def _child(max_devices: int, batch_size: int, num_steps: int, widths: tuple[int,
     from jax import lax
 
     import gdlib
-    from gdlib import models
+    from gdlib.problems import models
 
     try:
-        from gdlib import data_parallel as dp
+        from gdlib.parallel import data_parallel as dp
 
         needed = ("data_mesh", "train", "sharded_step")
         missing = [name for name in needed if not hasattr(dp, name)]
         if missing:
-            return {"skipped": f"gdlib.data_parallel has no {', '.join(missing)} "
+            return {"skipped": f"gdlib.parallel.data_parallel has no {', '.join(missing)} "
                                "(the interface this benchmark assumes)"}
     except ImportError as error:
-        return {"skipped": f"gdlib.data_parallel is not available yet ({error})"}
+        return {"skipped": f"gdlib.parallel.data_parallel is not available yet ({error})"}
 
     key_x, key_y, key_p = jax.random.split(jax.random.key(0), 3)
     x = jax.random.normal(key_x, (num_steps, batch_size, widths[0]), jnp.float32)

@@ -3,7 +3,7 @@
 For each of gdlib's main jitted entry points, the first call (trace + compile + run, after
 ``jax.clear_caches()``) against the second call with the same shapes (run only), and against
 a peer where there is one: the same computation written directly with ``jax.jit`` or optax,
-or (for ``tuning.compare``, compiled with :func:`gdlib.compilation.quick_jit`) the same
+or (for ``tuning.compare``, compiled with :func:`gdlib.train.compilation.quick_jit`) the same
 function under plain ``jax.jit``. Imports
 are timed in fresh interpreters: ``import gdlib`` against ``import jax``, which it needs anyway.
 
@@ -63,10 +63,11 @@ def _optimizer_step(optimizer, params):
 def _compare(loss: Callable, digits: Any, grid_over_seeds: Callable) -> Callable:
     """The chapter "Which optimizer to choose"'s tuning of Adam, run by ``grid_over_seeds``.
 
-    gdlib compiles it with :func:`gdlib.compilation.quick_jit`; the peer is the same function
+    gdlib compiles it with :func:`gdlib.train.compilation.quick_jit`; the peer is the same function
     under plain ``jax.jit`` (XLA's full optimization).
     """
-    from gdlib import models, tuning
+    from gdlib.problems import models
+    from gdlib.train import tuning
 
     def init(key):
         return models.init_mlp(key, [digits.x_train.shape[1], 32, 10])
@@ -90,8 +91,8 @@ def entry_points(sweep_configs: int, num_steps: int, step_params: int, training:
 
     from benchmarks.sweep import MOMENTUM, hand_written, learning_rates
 
-    bowl = gdlib.surfaces.quadratic_bowl(condition_number=10.0)
-    banana = gdlib.surfaces.rosenbrock()
+    bowl = gdlib.problems.surfaces.quadratic_bowl(condition_number=10.0)
+    banana = gdlib.problems.surfaces.rosenbrock()
     start = jnp.asarray(banana.start, jnp.float32)
     lrs = learning_rates(sweep_configs)
     params = jnp.zeros(step_params, jnp.float32)
@@ -109,8 +110,9 @@ def entry_points(sweep_configs: int, num_steps: int, step_params: int, training:
     if not training:
         return points
     try:
-        from gdlib import data, models, tuning
-        from gdlib import training as train_module
+        from gdlib.problems import data, models
+        from gdlib.train import training as train_module
+        from gdlib.train import tuning
         digits = data.digits(jax.random.key(0))
         mlp = models.init_mlp(jax.random.key(1), [digits.x_train.shape[1], 32, 10])
 

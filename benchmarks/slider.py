@@ -1,6 +1,6 @@
 """Slider: from a learning-rate change to a new figure, in the chapters' live widgets.
 
-Drives the real :func:`gdlib.widgets.live_explorer` without a browser: setting the slider's
+Drives the real :func:`gdlib.viz.widgets.live_explorer` without a browser: setting the slider's
 value runs the widget's callback as a kernel would (recompute with the compiled sweep, move
 the lines of the figure it keeps, draw it and encode the PNG its image widget sends). The
 latency of one change is split into *recompute* (the sweep alone) and *draw* (the rest).
@@ -28,7 +28,8 @@ from IPython.core.pylabtools import print_figure  # noqa: E402
 
 import gdlib  # noqa: E402
 from benchmarks import harness  # noqa: E402
-from gdlib import plotting, surfaces, widgets  # noqa: E402
+from gdlib.problems import surfaces
+from gdlib.viz import plotting, widgets  # noqa: E402
 
 TITLE = "Slider latency"
 QUICK = {"changes": 3, "explorers": ("bowl + sgd",)}

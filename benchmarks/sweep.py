@@ -111,8 +111,8 @@ PARTS = ("grid checks (host)", "compiled sweep alone",
 
 
 def gdlib_parts(surface, start, num_steps, lrs) -> dict[str, Any]:
-    """Callables for :data:`PARTS`, from gdlib.runner's internals (empty if they moved)."""
-    from gdlib import runner
+    """Callables for :data:`PARTS`, from gdlib.train.runner's internals (empty if they moved)."""
+    from gdlib.train import runner
 
     if not (hasattr(runner, "checked_grid") and hasattr(runner, "_sweep")):
         return {}
@@ -162,7 +162,7 @@ def run(num_configs: int = 1000, num_steps: int = 500, numpy_configs: int = 50,
         rounds: int = 20, scaling: tuple[int, ...] = (1, 10, 100, 1000, 10_000),
         scaling_steps: int = 500) -> dict[str, Any]:
     """Time the three sweeps and the scaling curve; see the module docstring."""
-    surface = gdlib.surfaces.rosenbrock()
+    surface = gdlib.problems.surfaces.rosenbrock()
     start = jnp.asarray(surface.start, jnp.float32)
     lrs = learning_rates(num_configs)
     lrs_jax = jnp.asarray(lrs)

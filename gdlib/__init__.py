@@ -17,9 +17,9 @@ Example:
     True
 """
 
-from gdlib import schedules, surfaces
-from gdlib.base import GradientTransformation, apply_updates
-from gdlib.optimizers import (
+from gdlib.optim import schedules
+from gdlib.optim.base import GradientTransformation, apply_updates
+from gdlib.optim.optimizers import (
     adadelta,
     adagrad,
     adam,
@@ -30,7 +30,8 @@ from gdlib.optimizers import (
     rmsprop,
     sgd,
 )
-from gdlib.runner import Trajectory, grid, run, run_nesterov_lookahead, sweep
+from gdlib.problems import surfaces
+from gdlib.train.runner import Trajectory, grid, run, run_nesterov_lookahead, sweep
 
 __all__ = [
     "GradientTransformation",

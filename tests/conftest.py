@@ -14,7 +14,7 @@ def x64():
 @pytest.fixture
 def shown_titles(monkeypatch):
     """The figure title after every redraw of a live widget (:class:`gdlib.LiveFigure`)."""
-    from gdlib.live_figure import LiveFigure
+    from gdlib.viz.live_figure import LiveFigure
 
     titles = []
     refresh = LiveFigure.refresh

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gdlib import batches
+from gdlib.problems import batches
 
 
 @pytest.mark.parametrize("n,size", [(10, 1), (10, 3), (10, 10), (1797, 32)])

@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 import gdlib
-from gdlib import batchnorm, data, models
+from gdlib.problems import data, models
+from gdlib.train import batchnorm
 
 
 def torch_batch_norm(x, gamma, beta, mean, var, training, momentum, eps, count=0):
@@ -135,8 +136,8 @@ def test_train_equals_the_python_loop_and_evaluates_in_inference_mode():
     params, stats = params0, stats0
     state, update_losses = opt.init(params), []
     step = jax.jit(jax.value_and_grad(lambda p, s, x, y: bn_loss(p, s, x, y, True), has_aux=True))
-    for order in gdlib.training.shuffled_orders(key, 2, d.x_train.shape[0]):
-        for rows in gdlib.batches.batches(order, 128):
+    for order in gdlib.train.training.shuffled_orders(key, 2, d.x_train.shape[0]):
+        for rows in gdlib.problems.batches.batches(order, 128):
             (value, stats), grads = step(params, stats, d.x_train[rows], d.y_train[rows])
             updates, state = opt.update(grads, state, params)
             params = gdlib.apply_updates(params, updates)

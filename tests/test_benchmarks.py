@@ -99,7 +99,7 @@ def test_numpy_sweeps_match_gdlib():
     import gdlib
     from benchmarks import sweep
 
-    surface = gdlib.surfaces.rosenbrock()
+    surface = gdlib.problems.surfaces.rosenbrock()
     lrs = np.array([1e-4, 5e-4], np.float32)
     start = np.asarray(surface.start, np.float32)
     runs = gdlib.sweep(gdlib.momentum, surface, start, 50, learning_rate=lrs, momentum=0.9)

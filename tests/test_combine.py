@@ -7,7 +7,7 @@ import pytest
 from oracles import Problem, relative_difference, run_optax_shaped
 
 import gdlib
-from gdlib.combine import chain
+from gdlib.optim.combine import chain
 
 
 @pytest.mark.parametrize("parts", [
@@ -37,7 +37,8 @@ def test_chain_of_one_is_the_part_and_the_state_is_a_tuple():
 
 
 def test_chain_works_under_jit_and_inside_training():
-    from gdlib import data, models, training
+    from gdlib.problems import data, models
+    from gdlib.train import training
 
     def loss(p, x, y):
         return models.mean_squared_error(models.linear(p, x), y)

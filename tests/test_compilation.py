@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gdlib.compilation import QUICK_CPU_OPTIONS, quick_jit
+from gdlib.train.compilation import QUICK_CPU_OPTIONS, quick_jit
 
 
 def loop(x, n):

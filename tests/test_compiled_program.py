@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from gdlib import compiled_program
+from gdlib.parallel import compiled_program
 
 # Shaped like the GPU output of an asynchronous all-reduce and a TensorFlow-style Send/Recv.
 HLO = """HloModule jit_step, entry_computation_layout={(f32[3]{0})->f32[3]{0}}

@@ -9,7 +9,9 @@ import jax  # noqa: E402
 import pytest  # noqa: E402
 
 import gdlib  # noqa: E402
-from gdlib import curves, data, models, training  # noqa: E402
+from gdlib.problems import data, models
+from gdlib.train import training
+from gdlib.viz import curves  # noqa: E402
 
 
 def loss(params, x, y):

@@ -4,7 +4,7 @@ import jax
 import numpy as np
 import pytest
 
-from gdlib import data
+from gdlib.problems import data
 
 
 def test_digits_split_is_reproducible_and_standardized_on_training_data_only():

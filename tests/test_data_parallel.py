@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import gdlib
-from gdlib import compiled_program, data_parallel
+from gdlib.parallel import compiled_program, data_parallel
 
 EIGHT_DEVICES = textwrap.dedent("""
     import json
@@ -27,7 +27,7 @@ EIGHT_DEVICES = textwrap.dedent("""
     from jax import lax
     from jax.sharding import PartitionSpec as P
     import gdlib
-    from gdlib import compiled_program, data_parallel
+    from gdlib.parallel import compiled_program, data_parallel
 
     out = {"devices": len(jax.devices())}
     loss = lambda w, x, y: jnp.mean((x @ w - y) ** 2)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from gdlib import delay_tolerant, downpour
-from gdlib.event_schedule import random_speeds, round_robin
+from gdlib.parallel import delay_tolerant, downpour
+from gdlib.parallel.event_schedule import random_speeds, round_robin
 
 
 def least_squares(w, x, y):

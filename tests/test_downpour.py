@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import gdlib
-from gdlib import downpour
-from gdlib.event_schedule import random_speeds, round_robin, staleness
+from gdlib.parallel import downpour
+from gdlib.parallel.event_schedule import random_speeds, round_robin, staleness
 
 
 def least_squares(w, x, y):

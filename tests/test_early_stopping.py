@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import gdlib
-from gdlib import data, early_stopping, models, training
+from gdlib.problems import data, models
+from gdlib.train import early_stopping, training
 
 
 def algorithm_7_1(values, patience, min_delta=0.0):

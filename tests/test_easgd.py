@@ -13,9 +13,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gdlib import easgd
-from gdlib.data_parallel import data_mesh
-from gdlib.event_schedule import random_speeds, round_robin
+from gdlib.parallel import easgd
+from gdlib.parallel.data_parallel import data_mesh
+from gdlib.parallel.event_schedule import random_speeds, round_robin
 
 
 def quadratic(h):
@@ -198,8 +198,8 @@ def test_bad_arguments_are_named(call, message):
 EIGHT_DEVICES = textwrap.dedent("""
     import json
     import jax, jax.numpy as jnp, numpy as np
-    from gdlib import easgd
-    from gdlib.data_parallel import data_mesh
+    from gdlib.parallel import easgd
+    from gdlib.parallel.data_parallel import data_mesh
     x = jax.random.normal(jax.random.key(0), (16, 20, 4, 3))
     y = x @ jnp.array([1.0, -1.0, 2.0])
     loss = lambda w, x, y: jnp.mean((x @ w - y) ** 2)

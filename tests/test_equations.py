@@ -3,8 +3,8 @@
 import inspect
 import re
 
-from gdlib import equations, oracles
-from gdlib.optimizers import BY_NAME
+from gdlib.optim.optimizers import BY_NAME
+from gdlib.teach import equations, oracles
 
 
 def test_the_table_lists_every_optimizer_in_the_slides_order():

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gdlib.event_schedule import Schedule, random_speeds, round_robin, staleness
+from gdlib.parallel.event_schedule import Schedule, random_speeds, round_robin, staleness
 
 
 def staleness_by_hand(workers, num_workers):

@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import pytest
 
 import gdlib
-from gdlib import schedules
-from gdlib.exercises import check, check_function, check_schedule
+from gdlib.optim import schedules
+from gdlib.teach.exercises import check, check_function, check_schedule
 
 
 def my_momentum(learning_rate, momentum):
@@ -141,7 +141,7 @@ def test_check_schedule_finds_the_first_count_that_differs():
 
     verdict = check_schedule(drops_late, schedules.step_decay, init_value=1.0, drop=0.5, every=4)
     assert verdict.message == ("Not yet: at count 4 your rate is 1 but "
-                               "gdlib.schedules.step_decay gives 0.5.")
+                               "gdlib.optim.schedules.step_decay gives 0.5.")
 
 
 @pytest.mark.parametrize("candidate,expected", [

@@ -9,8 +9,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import gdlib  # noqa: E402
-from gdlib import explorer, surfaces  # noqa: E402
-from gdlib.optimizers import BY_NAME  # noqa: E402
+from gdlib.optim.optimizers import BY_NAME  # noqa: E402
+from gdlib.problems import surfaces
+from gdlib.viz import explorer  # noqa: E402
 
 
 def test_every_optimizer_has_a_knob_that_it_takes_and_starting_values():

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 import gdlib
-from gdlib import forms, oracles
+from gdlib.optim import forms
+from gdlib.teach import oracles
 
 
 def test_adam_eps_inside_is_optax_eps_root():

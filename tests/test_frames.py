@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from gdlib import frames  # noqa: E402
+from gdlib.viz import frames  # noqa: E402
 
 
 def scene():

@@ -12,9 +12,10 @@ import optax
 import pytest
 
 import gdlib
-from gdlib import data, models, training
-from gdlib.combine import chain
-from gdlib.gradient_noise import gradient_noise, noise_variance
+from gdlib.optim.combine import chain
+from gdlib.optim.gradient_noise import gradient_noise, noise_variance
+from gdlib.problems import data, models
+from gdlib.train import training
 
 SIZE = 40_000  # coordinates: the variance estimate has a relative std of sqrt(2/SIZE) = 0.7%
 STEPS = 60

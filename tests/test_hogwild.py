@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gdlib import hogwild, hogwild_worker
+from gdlib.parallel import hogwild, hogwild_worker
 
 
 @pytest.fixture(scope="module")

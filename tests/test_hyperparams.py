@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import gdlib
-from gdlib.hyperparams import as_schedule, check_positive_int, check_range
-from gdlib.optimizers import BY_NAME
+from gdlib.optim.hyperparams import as_schedule, check_positive_int, check_range
+from gdlib.optim.optimizers import BY_NAME
 
 FRACTIONS = {  # parameter -> optimizers that take it; valid range [0, 1)
     "momentum": ["momentum", "nesterov"],

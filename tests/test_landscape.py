@@ -9,7 +9,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import gdlib  # noqa: E402
-from gdlib import landscape, surfaces  # noqa: E402
+from gdlib.problems import surfaces
+from gdlib.viz import landscape  # noqa: E402
 
 
 @pytest.mark.parametrize("surface", [surfaces.saddle(), surfaces.three_hump_camel()])

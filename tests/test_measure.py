@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import gdlib
-from gdlib import data, measure, models
+from gdlib.problems import data, models
+from gdlib.teach import measure
 
 
 def loss(params, x, y):

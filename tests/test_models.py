@@ -6,7 +6,7 @@ import numpy as np
 import optax
 import pytest
 
-from gdlib import models
+from gdlib.problems import models
 
 
 def test_linear_and_mlp_shapes_and_values():

@@ -52,7 +52,7 @@ def exercise_cells(name):
 
 
 def checked_solutions(name):
-    """The hidden solutions of ``name``'s exercises that run a gdlib.exercises checker."""
+    """The hidden solutions of ``name``'s exercises that run a gdlib.teach.exercises checker."""
     return [c for c in exercise_cells(name) if "hide-cell" in c.metadata.get("tags", [])
             and "exercises.check" in c.source]
 

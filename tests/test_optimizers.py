@@ -16,7 +16,7 @@ import torch
 from oracles import Problem, relative_difference, run_optax_shaped, run_torch
 
 import gdlib
-from gdlib.optimizers import BY_NAME
+from gdlib.optim.optimizers import BY_NAME
 
 STEPS = 100
 TOLERANCE = 1e-10
@@ -277,7 +277,7 @@ def test_eps_zero_and_a_zero_gradient_is_no_nan(name):
     ("nadam", dict(learning_rate=0.1), 500),
 ])
 def test_converges_on_an_ill_conditioned_bowl(name, kwargs, steps):
-    bowl = gdlib.surfaces.quadratic_bowl(condition_number=10.0)
+    bowl = gdlib.problems.surfaces.quadratic_bowl(condition_number=10.0)
     run = gdlib.run(BY_NAME[name](**kwargs), bowl, jnp.asarray(bowl.start, jnp.float32), steps)
     assert not bool(run.diverged)
     assert float(run.losses[-1]) < 1e-3 * float(run.losses[0])

@@ -1,4 +1,4 @@
-"""gdlib.oracles: optax and torch agree with every optimizer, and a wrong mapping fails."""
+"""gdlib.teach.oracles: optax and torch agree with every optimizer, and a wrong mapping fails."""
 
 import inspect
 
@@ -8,8 +8,8 @@ import optax
 import pytest
 
 import gdlib
-from gdlib import oracles
-from gdlib.optimizers import BY_NAME
+from gdlib.optim.optimizers import BY_NAME
+from gdlib.teach import oracles
 
 # Not the defaults, and ε large enough that its place (inside or outside a root) shows.
 SETTINGS = {

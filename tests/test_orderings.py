@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import gdlib
-from gdlib import data, models, orderings, training
+from gdlib.problems import data, models
+from gdlib.train import orderings, training
 
 
 def is_permutation(row, n):

@@ -9,7 +9,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import gdlib  # noqa: E402
-from gdlib import phase, surfaces  # noqa: E402
+from gdlib.problems import surfaces
+from gdlib.viz import phase  # noqa: E402
 
 
 def test_rate_is_the_largest_eigenvalue_of_the_recurrence():

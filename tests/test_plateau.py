@@ -6,7 +6,8 @@ import pytest
 import torch
 
 import gdlib
-from gdlib import data, models, plateau, training
+from gdlib.problems import data, models
+from gdlib.train import plateau, training
 
 
 def torch_rates(values, lr, **kwargs):

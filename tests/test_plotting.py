@@ -9,7 +9,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import gdlib  # noqa: E402
-from gdlib import plotting, surfaces  # noqa: E402
+from gdlib.problems import surfaces
+from gdlib.viz import plotting  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import gdlib  # noqa: E402
-from gdlib import race, surfaces  # noqa: E402
-from gdlib.optimizers import BY_NAME  # noqa: E402
+from gdlib.optim.optimizers import BY_NAME  # noqa: E402
+from gdlib.problems import surfaces
+from gdlib.viz import race  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

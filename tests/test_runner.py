@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import gdlib
-from gdlib.runner import _sweep
+from gdlib.train.runner import _sweep
 
 
 def quadratic(theta):

@@ -1,4 +1,4 @@
-"""Tests for gdlib.schedules: optax and PyTorch as oracles, tracing, and argument checks."""
+"""Tests for gdlib.optim.schedules: optax and PyTorch as oracles, tracing, and argument checks."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import optax
 import pytest
 import torch
 
-from gdlib import schedules
+from gdlib.optim import schedules
 
 pytestmark = pytest.mark.filterwarnings("error")
 

@@ -1,7 +1,7 @@
 """The book shows gdlib's code as it is, without the docstring."""
 
 import gdlib
-from gdlib.source import code, show
+from gdlib.teach.source import code, show
 
 
 def test_code_is_the_function_without_its_docstring():

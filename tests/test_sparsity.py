@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import gdlib
-from gdlib import data, models, sparsity, training, variance
+from gdlib.problems import data, models, sparsity
+from gdlib.train import training, variance
 
 
 def test_the_slides_table_classifies_as_the_slides_say():

@@ -1,4 +1,4 @@
-"""Tests for gdlib.surfaces: critical points, windows, caching, dtypes and argument checks."""
+"""Tests for gdlib.problems.surfaces: critical points, windows, caching, dtypes, argument checks."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import optax
 import pytest
 
-from gdlib.surfaces import (
+from gdlib.problems.surfaces import (
     Surface,
     beale,
     quadratic_bowl,
@@ -276,7 +276,7 @@ def test_bad_arguments_are_refused_with_the_parameter_named(factory, kwargs, err
 
 
 def test_chord_violations_tell_convex_from_non_convex():
-    from gdlib import surfaces
+    from gdlib.problems import surfaces
 
     key = jax.random.key(3)
     assert surfaces.chord_violations(surfaces.quadratic_bowl(100.0, angle=0.5), key, 5000) == 0.0

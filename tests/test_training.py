@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import gdlib
-from gdlib import batches, data, models, training
+from gdlib.problems import batches, data, models
+from gdlib.train import training
 
 
 def loss(params, x, y):
@@ -66,7 +67,7 @@ def test_given_orders_replace_shuffling():
 
 
 def test_per_epoch_schedule_steps_with_the_epoch_not_the_update():
-    schedule = gdlib.schedules.step_decay(0.01, drop=0.5, every=10)
+    schedule = gdlib.optim.schedules.step_decay(0.01, drop=0.5, every=10)
     rate = training.per_epoch(schedule, updates_per_epoch=7)
     counts = np.arange(0, 300)
     np.testing.assert_allclose(rate(counts), schedule(counts // 7), rtol=1e-7)
@@ -78,7 +79,7 @@ def test_a_per_epoch_schedule_in_training_equals_a_python_loop_of_constant_epoch
     d = data.diabetes()
     params0 = models.init_linear(jax.random.key(0), 10)
     count = d.x_train.shape[0] // 32
-    schedule = gdlib.schedules.step_decay(0.05, drop=0.5, every=1)
+    schedule = gdlib.optim.schedules.step_decay(0.05, drop=0.5, every=1)
     annealed = training.train(gdlib.sgd(training.per_epoch(schedule, count)), loss, params0, d,
                               jax.random.key(4), 3, 32)
     orders = training.shuffled_orders(jax.random.key(4), 3, d.x_train.shape[0])

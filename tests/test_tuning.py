@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import gdlib
-from gdlib import data, models, training, tuning
+from gdlib.problems import data, models
+from gdlib.train import training, tuning
 
 
 def loss(params, x, y):
@@ -58,7 +59,7 @@ def test_a_grid_that_always_diverges_is_an_error():
 
 
 def test_best_rate_skips_diverged_runs_and_says_when_all_diverged():
-    from gdlib.tuning import best_rate
+    from gdlib.train.tuning import best_rate
 
     assert best_rate([0.01, 0.1, 1.0], [0.5, 0.2, 0.1], [-1, -1, 4]) == 0.1  # 1.0 diverged
     assert best_rate(np.array([0.01, 0.1]), np.array([np.nan, 0.3]), np.array([2, -1])) == 0.1

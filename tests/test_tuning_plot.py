@@ -6,7 +6,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from gdlib import tuning  # noqa: E402
+from gdlib.train import tuning  # noqa: E402
 
 
 def test_plot_draws_the_mean_of_the_seeds():

@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gdlib import models, variance
+from gdlib.problems import models
+from gdlib.train import variance
 
 
 def loss(params, x, y):

@@ -9,7 +9,8 @@ import jax.numpy as jnp  # noqa: E402
 import pytest  # noqa: E402
 
 import gdlib  # noqa: E402
-from gdlib import surfaces, widgets  # noqa: E402
+from gdlib.problems import surfaces  # noqa: E402
+from gdlib.viz import widgets
 
 
 def test_title_names_the_hyperparameters_and_the_outcome():

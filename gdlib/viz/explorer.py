@@ -1,0 +1,217 @@
+"""Explore an optimizer's two main knobs: live with a kernel, precomputed without one.
+
+* :func:`explorer`: a menu of optimizers and two sliders, the learning rate and the optimizer's
+  "momentum" knob (γ for Momentum and NAG, ρ for Adadelta, γ for RMSprop's decay, β₁ for the
+  Adam family). Every change reruns the optimizer with JAX through :func:`gdlib.sweep`, whose
+  compiled loop is reused, so only drawing costs time.
+* :func:`grid_scrubber`: the same picture precomputed for every point of a grid of values in
+  one vmapped call, as an animation a reader of the static HTML can scrub through; each
+  frame's title names its values.
+
+A diverged run says so in its title; no value the sliders reach raises an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from gdlib.optim.base import GradientTransformation
+from gdlib.optim.optimizers import BY_NAME
+from gdlib.problems.surfaces import Surface
+from gdlib.train.runner import Trajectory, grid, sweep
+from gdlib.viz import frames
+from gdlib.viz.live_figure import LiveFigure
+from gdlib.viz.plotting import contour, loss_curve, path
+from gdlib.viz.widgets import MAX_LOSS, SYMBOLS, _loss_limits, _move, _one, title
+
+#: The hyperparameter that plays the part of momentum in each optimizer (None: there is none).
+KNOBS: dict[str, str | None] = {
+    "sgd": None, "momentum": "momentum", "nesterov": "momentum", "adagrad": None,
+    "adadelta": "rho", "rmsprop": "decay", "adam": "b1", "adamax": "b1", "nadam": "b1",
+}
+
+#: A learning rate and knob value to start each optimizer from, suited to the test surfaces.
+STARTING_VALUES: dict[str, tuple[float, float | None]] = {
+    "sgd": (0.02, None), "momentum": (0.02, 0.9), "nesterov": (0.02, 0.9),
+    "adagrad": (0.5, None), "adadelta": (1.0, 0.95), "rmsprop": (0.02, 0.9),
+    "adam": (0.05, 0.9), "adamax": (0.05, 0.9), "nadam": (0.05, 0.9),
+}
+
+
+def hyperparams(name: str, learning_rate: float, knob: float) -> dict[str, float]:
+    """The keyword arguments for optimizer ``name`` from the two slider values.
+
+    Example:
+        >>> hyperparams("adam", 0.01, 0.8)
+        {'learning_rate': 0.01, 'b1': 0.8}
+        >>> hyperparams("sgd", 0.01, 0.8)
+        {'learning_rate': 0.01}
+    """
+    if name not in KNOBS:
+        raise ValueError(f"name must be one of {list(KNOBS)}, got {name!r}")
+    values = {"learning_rate": float(learning_rate)}
+    if KNOBS[name] is not None:
+        values[KNOBS[name]] = float(knob)
+    return values
+
+
+FIGSIZE = (8.5, 3.5)
+
+
+def _draw_map(surface: Surface, ax: Axes) -> None:
+    contour(surface, ax, n=121, levels=20)
+
+
+def _figure(surface: Surface, dpi: int = 100) -> tuple[Figure, Axes, Axes]:
+    fig, (ax_path, ax_loss) = plt.subplots(1, 2, figsize=FIGSIZE, dpi=dpi,
+                                           layout="constrained")
+    _draw_map(surface, ax_path)
+    return fig, ax_path, ax_loss
+
+
+def explorer(surface: Surface, num_steps: int, *, names: Any = None,
+             learning_rate: tuple[float, float] = (1e-4, 2.0),
+             knob: tuple[float, float] = (0.0, 0.99), start: Any = None,
+             max_loss: float = MAX_LOSS):
+    """A menu of optimizers and two sliders that rerun the chosen one on ``surface``.
+
+    Choosing an optimizer moves the sliders to its :data:`STARTING_VALUES`; the second
+    slider is named after the optimizer's knob (:data:`KNOBS`) and is disabled for SGD and
+    Adagrad, which have none.
+
+    Args:
+        surface: a :mod:`gdlib.problems.surfaces` test function.
+        num_steps: updates per run.
+        names: the optimizers to offer (default: all of :data:`gdlib.optim.optimizers.BY_NAME`).
+        learning_rate: the range of the (logarithmic) learning-rate slider.
+        knob: the range of the second slider.
+        start: the starting point (default: the surface's).
+        max_loss: a loss above this counts as diverged.
+
+    Returns:
+        An ``ipywidgets.VBox`` to display (end a notebook cell with it).
+    """
+    import ipywidgets
+
+    names = list(BY_NAME if names is None else names)
+    start = np.asarray(surface.start if start is None else start, dtype=np.float32)
+    first_rate, first_knob = STARTING_VALUES[names[0]]
+    menu = ipywidgets.Dropdown(options=names, value=names[0], description="optimizer")
+    rate = ipywidgets.FloatLogSlider(
+        value=first_rate, base=10, min=np.log10(learning_rate[0]),
+        max=np.log10(learning_rate[1]), step=0.02, description="η", readout_format=".3g")
+    second = ipywidgets.FloatSlider(
+        value=first_knob or 0.0, min=knob[0], max=knob[1], step=(knob[1] - knob[0]) / 99,
+        description="γ", readout_format=".3g")
+    choosing = [False]  # while the menu moves the sliders, draw once at the end, not per slider
+
+    def run_for() -> tuple[dict[str, float], Trajectory]:
+        values = hyperparams(menu.value, rate.value, second.value)
+        runs = sweep(BY_NAME[menu.value], surface, start, num_steps, max_loss=max_loss,
+                     **{k: [v] for k, v in values.items()})
+        return values, _one(runs, 0)
+
+    live = LiveFigure(figsize=FIGSIZE)
+    ax_path, ax_loss = live.subplots(1, 2)
+    _draw_map(surface, ax_path)
+    run = run_for()[1]
+    line = path(ax_path, run)
+    curve = loss_curve(ax_loss, run, min_value=surface.min_value)
+    ax_loss.set_xlim(0, num_steps)
+    heading = live.figure.suptitle(" ")
+
+    def redraw(*_):
+        if choosing[0]:
+            return
+        name = menu.value
+        second.disabled = KNOBS[name] is None
+        second.description = SYMBOLS.get(KNOBS[name] or "", "–")
+        values, run = run_for()
+        _move(line, curve, run, surface.min_value)
+        ax_loss.set_ylim(_loss_limits(run.losses, surface.min_value))
+        heading.set_text(f"{name}: {title(values, run)}")
+        live.refresh()
+
+    def choose(change):
+        rate_value, knob_value = STARTING_VALUES[change["new"]]
+        choosing[0] = True
+        try:
+            rate.value = rate_value
+            if knob_value is not None:
+                second.value = knob_value
+        finally:
+            choosing[0] = False
+        redraw()
+
+    menu.observe(choose, names="value")
+    rate.observe(redraw, names="value")
+    second.observe(redraw, names="value")
+    redraw()
+    return ipywidgets.VBox([menu, rate, second, live.image])
+
+
+def grid_scrubber(surface: Surface, make_optimizer: Callable[..., GradientTransformation],
+                  num_steps: int, *, start: Any = None, max_loss: float = MAX_LOSS,
+                  interval_ms: int = 700, dpi: int = 72, **hyperparams: Any):
+    """A precomputed animation with one frame per point of a grid of hyperparameters.
+
+    The hyperparameters given as lists span the grid (:func:`gdlib.grid`: the first changes
+    slowest); numbers are shared by every run. All runs come from one :func:`gdlib.sweep`
+    call, and each frame's title names its values and how the run ended.
+
+    Returns:
+        ``IPython.display.HTML`` with a slider and play buttons that works offline.
+
+    Example:
+        >>> import gdlib
+        >>> from gdlib.problems import surfaces
+        >>> html = grid_scrubber(surfaces.quadratic_bowl(), gdlib.momentum, 10,
+        ...                      learning_rate=[0.01, 0.1], momentum=[0.0, 0.5, 0.9]).data
+        >>> html.count("data:image/jpeg;base64,")
+        6
+    """
+    lists = {k: v for k, v in hyperparams.items() if np.ndim(v) == 1}
+    if not lists:
+        raise ValueError("give at least one hyperparameter as a list of values")
+    points = grid(**lists)
+    fixed = {k: v for k, v in hyperparams.items() if k not in lists}
+    start = np.asarray(surface.start if start is None else start, dtype=np.float32)
+    runs = sweep(make_optimizer, surface, start, num_steps, max_loss=max_loss, **points,
+                 **fixed)
+    captions = frame_titles(points, runs, fixed)
+    fig, ax_path, ax_loss = _figure(surface, dpi)
+    line = path(ax_path, _one(runs, 0))
+    curve = loss_curve(ax_loss, _one(runs, 0), min_value=surface.min_value)
+    ax_loss.set(xlim=(0, num_steps), ylim=_loss_limits(runs.losses, surface.min_value))
+    caption = fig.suptitle(max(captions, key=len))  # the layout leaves room for the longest
+
+    def update(i):
+        _move(line, curve, _one(runs, i), surface.min_value)
+        caption.set_text(captions[i])
+
+    pictures = frames.render(fig, [line, curve, caption], update, len(captions))
+    return frames.to_html(pictures, interval_ms=interval_ms)
+
+
+def frame_titles(points: Mapping[str, Any], runs: Trajectory,
+                 fixed: Mapping[str, Any] | None = None) -> list[str]:
+    """The title of each frame of :func:`grid_scrubber`: its grid values and the outcome.
+
+    Example:
+        >>> import gdlib
+        >>> import jax.numpy as jnp
+        >>> points = gdlib.grid(learning_rate=[0.1, 3.0])
+        >>> runs = gdlib.sweep(gdlib.sgd, lambda t: jnp.sum(t**2), jnp.ones(1), 40, **points)
+        >>> frame_titles(points, runs)
+        ['η = 0.1: loss 1.77e-08 after 40 steps', 'η = 3: diverged at step 28']
+    """
+    fixed = dict(fixed or {})
+    count = len(next(iter(points.values())))
+    return [title({**{k: v[i] for k, v in points.items()}, **fixed}, _one(runs, i))
+            for i in range(count)]

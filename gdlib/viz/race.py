@@ -1,0 +1,314 @@
+r"""Race several optimizers on one surface: one compiled call, then pictures of the race.
+
+* :func:`lineup`: the nine optimizers of the slides, named as the slides name them.
+* :func:`race`: run them all from the same start, in one jitted call.
+* :func:`standings`: how each run ended, as a small text table.
+* :func:`draw`: paths on the contour map beside the loss curves (a still picture).
+* :func:`animate`: the same picture as an animation that plays in the static HTML.
+* :func:`draw_3d`: the paths on the surface itself, in three dimensions.
+
+Every optimizer keeps one color in every picture (:data:`COLORS`), so a reader can follow
+"Adam" from one figure to the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+import jax
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from gdlib.optim import optimizers
+from gdlib.optim.base import GradientTransformation
+from gdlib.optim.hyperparams import check_fraction, check_positive_int, check_range
+from gdlib.problems.surfaces import Surface
+from gdlib.train.runner import Trajectory, run
+from gdlib.viz import frames
+from gdlib.viz.plotting import contour
+
+#: A loss above this counts as diverged (the test surfaces start below 100).
+MAX_LOSS = 1e6
+
+#: One color per optimizer, the same in every picture.
+COLORS = {
+    "SGD": "#7f7f7f", "Momentum": "#1f77b4", "NAG": "#17becf", "Adagrad": "#2ca02c",
+    "Adadelta": "#bcbd22", "RMSprop": "#8c564b", "Adam": "#d62728", "AdaMax": "#ff7f0e",
+    "Nadam": "#e377c2",
+}
+
+
+def lineup(sgd_rate: float = 0.01, adaptive_rate: float = 0.05, *, momentum: float = 0.9,
+           adagrad_rate: float | None = None) -> dict[str, GradientTransformation]:
+    r"""The nine optimizers of the slides, ready to race, in the slides' order.
+
+    Two learning rates, because the two families measure a step differently: SGD, Momentum
+    and NAG move by :math:`\eta\, g`, so their rate must suit the curvature; the adaptive
+    methods move each coordinate by about :math:`\eta` whatever the gradient's size. Adagrad's
+    steps shrink like :math:`1/\sqrt t`, so it gets ten times the adaptive rate unless told
+    otherwise. Adadelta has no learning rate and keeps its defaults. Every other
+    hyperparameter is the paper's default.
+
+    Args:
+        sgd_rate: :math:`\eta` of SGD, Momentum and NAG.
+        adaptive_rate: :math:`\eta` of RMSprop, Adam, AdaMax and Nadam.
+        momentum: :math:`\gamma` of Momentum and NAG.
+        adagrad_rate: :math:`\eta` of Adagrad (default ``10 * adaptive_rate``).
+
+    Returns:
+        ``{"SGD": ..., "Momentum": ..., ..., "Nadam": ...}``, one entry per optimizer in
+        :data:`gdlib.optim.optimizers.BY_NAME`.
+
+    Example:
+        >>> list(lineup())
+        ['SGD', 'Momentum', 'NAG', 'Adagrad', 'Adadelta', 'RMSprop', 'Adam', 'AdaMax', 'Nadam']
+    """
+    momentum = check_fraction("momentum", momentum)
+    if adagrad_rate is None:
+        adagrad_rate = 10 * check_range("adaptive_rate", adaptive_rate, 0.0)
+    return {
+        "SGD": optimizers.sgd(sgd_rate),
+        "Momentum": optimizers.momentum(sgd_rate, momentum),
+        "NAG": optimizers.nesterov(sgd_rate, momentum),
+        "Adagrad": optimizers.adagrad(adagrad_rate),
+        "Adadelta": optimizers.adadelta(),
+        "RMSprop": optimizers.rmsprop(adaptive_rate),
+        "Adam": optimizers.adam(adaptive_rate),
+        "AdaMax": optimizers.adamax(adaptive_rate),
+        "Nadam": optimizers.nadam(adaptive_rate),
+    }
+
+
+@partial(jax.jit, static_argnums=(0, 1, 3, 4))
+def _race(racers, surface, start, num_steps, max_loss):
+    return tuple(run(opt, surface, start, num_steps, max_loss=max_loss) for opt in racers)
+
+
+def race(surface: Surface, racers: Mapping[str, GradientTransformation], num_steps: int, *,
+         start: Any = None, max_loss: float = MAX_LOSS) -> dict[str, Trajectory]:
+    """Run every optimizer in ``racers`` on ``surface`` from the same start, in one call.
+
+    All runs are traced into one jitted function (one compilation for the whole race rather
+    than one per optimizer). A run that diverges is marked as :func:`gdlib.run` marks it.
+
+    Args:
+        surface: a :mod:`gdlib.problems.surfaces` test function.
+        racers: optimizers by name, e.g. :func:`lineup`.
+        num_steps: updates per run.
+        start: the starting point (default: the surface's), computed in float32.
+        max_loss: a loss above this counts as diverged.
+
+    Returns:
+        ``{name: Trajectory}`` in the order of ``racers``.
+
+    Example:
+        >>> import gdlib
+        >>> from gdlib.problems import surfaces
+        >>> runs = race(surfaces.quadratic_bowl(), {"SGD": gdlib.sgd(0.1)}, 50)
+        >>> runs["SGD"].describe()
+        'loss 2.99e-05 after 50 steps'
+    """
+    num_steps = check_positive_int("num_steps", num_steps)
+    max_loss = float(check_range("max_loss", max_loss))
+    start = np.asarray(surface.start if start is None else start, dtype=np.float32)
+    runs = _race(tuple(racers.values()), surface, start, num_steps, max_loss)
+    return dict(zip(racers, runs, strict=True))
+
+
+def _gap(trajectory: Trajectory, min_value: float) -> np.ndarray:
+    return np.asarray(trajectory.losses, dtype=float) - min_value
+
+
+def standings(surface: Surface, runs: Mapping[str, Trajectory], *, tolerance: float = 1e-3
+              ) -> str:
+    r"""A text table: for each run, the final gap :math:`J(\theta_T) - J^\star`, and the step
+    from which on the gap stays below ``tolerance`` (or when the run diverged).
+
+    "Stays below" rather than "first falls below", so that a run which dips under the
+    tolerance and bounces back out does not count as arrived.
+
+    Example:
+        >>> import gdlib
+        >>> from gdlib.problems import surfaces
+        >>> bowl = surfaces.quadratic_bowl()
+        >>> runs = race(bowl, {"SGD": gdlib.sgd(0.1), "too fast": gdlib.sgd(0.3)}, 100)
+        >>> print(standings(bowl, runs))
+        optimizer   final gap   gap < 0.001 from step
+        SGD          7.94e-10   34
+        too fast     diverged   (at step 10)
+    """
+    width = max(len(name) for name in [*runs, "optimizer"]) + 2
+    lines = [f"{'optimizer':<{width}}{'final gap':>10}   gap < {tolerance:g} from step"]
+    for name, trajectory in runs.items():
+        if bool(trajectory.diverged):
+            final, reached = "diverged", f"(at step {int(trajectory.diverged_at)})"
+        else:
+            gap = _gap(trajectory, surface.min_value)
+            above = np.flatnonzero(~(gap < tolerance))
+            final = f"{gap[-1]:.2e}" if gap[-1] > 0 else "0"
+            reached = ("never" if above.size and above[-1] == gap.size - 1
+                       else str(above[-1] + 1 if above.size else 0))
+        lines.append(f"{name:<{width}}{final:>10}   {reached}")
+    return "\n".join(lines)
+
+
+def _figure(surface: Surface, figsize: tuple[float, float], dpi: int = 100
+            ) -> tuple[Figure, Axes, Axes]:
+    fig, (ax_path, ax_loss) = plt.subplots(1, 2, figsize=figsize, dpi=dpi, layout="constrained",
+                                           gridspec_kw={"width_ratios": [1.1, 1]})
+    contour(surface, ax_path, n=121, levels=20)
+    ax_loss.set(xlabel="step $t$", ylabel=r"$J(\theta_t) - J^\star$", yscale="log")
+    return fig, ax_path, ax_loss
+
+
+def _loss_limits(runs: Mapping[str, Trajectory], min_value: float) -> tuple[float, float]:
+    gaps = np.concatenate([_gap(t, min_value) for t in runs.values()])
+    finite = gaps[np.isfinite(gaps) & (gaps > 0)]
+    if finite.size == 0:
+        return 1e-12, 1.0
+    return max(finite.min(), 1e-12) / 3, min(finite.max(), 1e12) * 3
+
+
+def draw(surface: Surface, runs: Mapping[str, Trajectory], *, title: str | None = None,
+         figsize: tuple[float, float] = (9.0, 3.8)) -> Figure:
+    """The race as a still picture: paths on the contour map, loss curves beside them.
+
+    Example:
+        >>> import gdlib
+        >>> from gdlib.problems import surfaces
+        >>> bowl = surfaces.quadratic_bowl()
+        >>> fig = draw(bowl, race(bowl, {"SGD": gdlib.sgd(0.1)}, 20))
+        >>> [line.get_label() for line in fig.axes[1].get_lines()]
+        ['SGD']
+    """
+    fig, ax_path, ax_loss = _figure(surface, figsize)
+    steps = 0
+    for name, trajectory in runs.items():
+        xy = np.asarray(trajectory.params)
+        color = COLORS.get(name)
+        ax_path.plot(xy[:, 0], xy[:, 1], "-", lw=1.4, color=color, label=name)
+        gap = _gap(trajectory, surface.min_value)
+        ax_loss.plot(np.arange(gap.size), np.where(gap > 0, gap, np.nan), lw=1.4, color=color,
+                     label=name)
+        steps = max(steps, gap.size - 1)
+    ax_loss.set(xlim=(0, steps), ylim=_loss_limits(runs, surface.min_value))
+    ax_loss.legend(fontsize=7, ncol=2 if len(runs) > 4 else 1)
+    ax_path.set_title(title or surface.name, fontsize=9)
+    return fig
+
+
+def frame_steps(num_steps: int, num_frames: int) -> np.ndarray:
+    """The steps shown by the frames of an animation: 0 first, ``num_steps`` last.
+
+    Spaced evenly on a square-root scale, so the fast early moves get more frames.
+
+    Example:
+        >>> frame_steps(100, 6).tolist()
+        [0, 4, 16, 36, 64, 100]
+    """
+    num_steps = check_positive_int("num_steps", num_steps)
+    num_frames = check_positive_int("num_frames", num_frames)
+    if num_frames == 1:
+        return np.array([num_steps])
+    steps = np.round(np.linspace(0.0, 1.0, num_frames) ** 2 * num_steps).astype(int)
+    return np.maximum.accumulate(steps)
+
+
+def animate(surface: Surface, runs: Mapping[str, Trajectory], *, num_frames: int = 16,
+            interval_ms: int = 400, title: str | None = None,
+            figsize: tuple[float, float] = (8.0, 3.4), dpi: int = 72):
+    """The race as an animation that plays in a static web page (JPEG frames, no kernel).
+
+    Frame ``k`` shows every path up to step :func:`frame_steps` ``[k]``, with a dot where
+    each optimizer is at that step, and the loss curves up to that step.
+
+    Returns:
+        ``IPython.display.HTML`` with a slider and play buttons.
+    """
+    fig, ax_path, ax_loss = _figure(surface, figsize, dpi)
+    num_steps = max(np.shape(t.losses)[-1] for t in runs.values()) - 1
+    steps = frame_steps(num_steps, num_frames)
+    tracks, moving = [], []
+    for name, trajectory in runs.items():
+        color = COLORS.get(name)
+        (trail,) = ax_path.plot([], [], "-", lw=1.4, color=color, label=name)
+        (dot,) = ax_path.plot([], [], "o", ms=5, color=color, mec="black", mew=0.5)
+        (curve,) = ax_loss.plot([], [], lw=1.4, color=color, label=name)
+        tracks.append((np.asarray(trajectory.params), _gap(trajectory, surface.min_value),
+                       trail, dot, curve))
+        moving += [trail, dot, curve]
+    ax_loss.set(xlim=(0, num_steps), ylim=_loss_limits(runs, surface.min_value))
+    ax_loss.legend(fontsize=7, ncol=2 if len(runs) > 4 else 1, loc="lower left")
+    ax_path.set_title(title or surface.name, fontsize=9)
+    clock = ax_loss.set_title(" ", fontsize=9)
+    moving.append(clock)
+
+    def update(k):
+        step = int(steps[k])
+        for xy, gap, trail, dot, curve in tracks:
+            trail.set_data(xy[: step + 1, 0], xy[: step + 1, 1])
+            dot.set_data(xy[step : step + 1, 0], xy[step : step + 1, 1])
+            shown = gap[: step + 1]
+            curve.set_data(np.arange(step + 1), np.where(shown > 0, shown, np.nan))
+        clock.set_text(f"step {step} of {num_steps}")
+
+    pictures = frames.render(fig, moving, update, len(steps))
+    return frames.to_html(pictures, interval_ms=interval_ms)
+
+
+def draw_3d(surface: Surface, runs: Mapping[str, Trajectory], *, ax: Any = None, n: int = 60,
+            window: tuple[tuple[float, float], tuple[float, float]] | None = None,
+            elevation: float = 35.0, azimuth: float = -60.0, log: bool = False) -> Any:
+    r"""The surface in three dimensions with each run's path lying on it.
+
+    Args:
+        surface: the test function.
+        runs: trajectories by name, e.g. from :func:`race`.
+        ax: a 3-D ``Axes`` (default: a new figure's).
+        n: grid points per side for the surface mesh.
+        window: ``((xmin, xmax), (ymin, ymax))`` to show (default: the surface's window);
+            path points outside it are left out.
+        elevation, azimuth: the viewing angles in degrees.
+        log: plot :math:`\log_{10}(J - J^\star + 10^{-3})` instead of :math:`J` (for surfaces
+            whose values span orders of magnitude, such as Beale's).
+
+    Returns:
+        The 3-D axes.
+
+    Example:
+        >>> import gdlib
+        >>> from gdlib.problems import surfaces
+        >>> saddle = surfaces.saddle()
+        >>> ax = draw_3d(saddle, race(saddle, {"SGD": gdlib.sgd(0.1)}, 10))
+        >>> ax.name
+        '3d'
+    """
+    if ax is None:
+        ax = plt.figure(figsize=(6, 4.5), layout="constrained").add_subplot(projection="3d")
+    (x0, x1), (y0, y1) = window or surface.window
+    X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    Z = np.asarray(jax.vmap(surface.fn)(np.stack([X.ravel(), Y.ravel()], -1)),
+                   dtype=float).reshape(X.shape)
+
+    def height(z):
+        z = np.asarray(z, dtype=float)
+        return np.log10(np.maximum(z - surface.min_value, 0) + 1e-3) if log else z
+
+    ax.plot_surface(X, Y, height(Z), cmap="Blues_r", alpha=0.6, linewidth=0, rcount=n,
+                    ccount=n)
+    for name, trajectory in runs.items():
+        xy = np.asarray(trajectory.params, dtype=float)
+        inside = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+        xy = np.where(inside[:, None], xy, np.nan)
+        z = height(np.asarray(trajectory.losses, dtype=float))
+        ax.plot(xy[:, 0], xy[:, 1], z, "-", lw=1.8, color=COLORS.get(name), label=name,
+                zorder=10)
+    ax.computed_zorder = False  # draw the paths over the surface, even where it hides them
+    ax.view_init(elev=elevation, azim=azimuth)
+    ax.set(xlabel=r"$\theta_1$", ylabel=r"$\theta_2$",
+           zlabel=r"$\log_{10}(J - J^\star)$" if log else r"$J(\theta)$")
+    return ax
