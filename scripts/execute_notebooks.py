@@ -1,6 +1,7 @@
 """Re-execute notebooks in place, so that their stored outputs are reproducible.
 
-Usage: python scripts/execute_notebooks.py [NOTEBOOK_OR_FOLDER ...]   (default: book/)
+Usage: python scripts/execute_notebooks.py [--check] [-j N] [NOTEBOOK_OR_FOLDER ...]
+(default: book/)
 
 The book is built from the outputs stored in the notebooks and nbval compares fresh runs with
 them, so those outputs must come from a known state: a fresh kernel of the interpreter running
@@ -12,7 +13,14 @@ ids derived from the notebook's name and their order. Run twice, it writes the s
 as long as the notebooks print nothing volatile themselves (memory addresses, timings, temporary
 paths: see nbval_sanitize.cfg).
 
-A cell that raises stops the run with an error, unless the cell is tagged ``raises-exception``.
+A cell that raises stops that notebook (which is then not written) and makes the script fail,
+unless the cell is tagged ``raises-exception``.
+
+With ``--check`` nothing is written: each notebook runs, and the script fails if a cell raises
+(a claim the run no longer supports among them) or writes anything to stderr (a warning). This
+is how ``make test-latest`` runs the book on the newest versions of its dependencies, where
+digits may differ from the stored outputs but every claim must still hold. ``-j N`` runs N
+notebooks at a time.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import json
 import os
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 # Before anything starts a kernel: the kernel inherits this environment.
@@ -145,7 +154,18 @@ def merge_adjacent_streams(nb: nbformat.NotebookNode) -> None:
             cell.outputs = merged
 
 
-def execute(path: Path) -> None:
+def stderr_outputs(nb: nbformat.NotebookNode) -> list[str]:
+    """What the cells of an executed notebook wrote to stderr (warnings among them)."""
+    found = []
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                found.append(f"cell {index}: {output.text.strip()[:500]}")
+    return found
+
+
+def execute(path: Path, check: bool = False) -> list[str]:
+    """Run ``path`` in a fresh kernel; write it back, or (``check``) return its stderr."""
     nb = nbformat.read(path, as_version=4)
     clean_metadata(nb)
     km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=CurrentEnvKernelSpecManager())
@@ -159,6 +179,8 @@ def execute(path: Path) -> None:
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
     client.execute()
+    if check:
+        return stderr_outputs(nb)
     nb.metadata.get("language_info", {}).pop("version", None)  # 3.11.7 vs 3.11.9: no diff
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
@@ -166,15 +188,35 @@ def execute(path: Path) -> None:
     nb = stable_ids(nb, seed=path.name)
     nbformat.validate(nb)
     nbformat.write(nb, path)
+    return []
+
+
+def run_one(path: Path, check: bool) -> tuple[Path, list[str]]:
+    print(f"{'checking' if check else 'executing'} {path}", flush=True)
+    try:
+        return path, execute(path, check)
+    except Exception as error:  # a cell raised (CellExecutionError) or the kernel died
+        return path, [f"{type(error).__name__}: {str(error).strip()[-3000:]}"]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", default=["book"], help="notebooks or folders")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; fail on an error or on output to stderr")
+    parser.add_argument("-j", "--jobs", type=int, default=1, help="notebooks run at a time")
     args = parser.parse_args(argv)
-    for path in notebooks(args.paths):
-        print(f"executing {path}", flush=True)
-        execute(path)
+    paths = notebooks(args.paths)
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = list(pool.map(lambda p: run_one(p, args.check), paths))
+    failed = [(path, problems) for path, problems in results if problems]
+    for path, problems in failed:
+        print(f"\n{path}:", *problems, sep="\n  ", file=sys.stderr)
+    if failed:
+        print(f"\n{len(failed)} of {len(paths)} notebooks failed", file=sys.stderr)
+        return 1
+    done = "ran without errors or warnings" if args.check else "executed"
+    print(f"{len(paths)} notebooks {done}")
     return 0
 
 
