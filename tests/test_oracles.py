@@ -105,3 +105,23 @@ def test_distance_is_the_length_of_the_whole_move():
     thetas = oracles.trajectory(gdlib.adam(0.05), problem, 20)
     assert oracles.distance(gdlib.adam(0.05), problem, 20) == pytest.approx(
         np.linalg.norm(thetas[-1] - thetas[0]), rel=1e-12)
+
+
+def test_a_checked_comparison_prints_its_bound_not_digits_of_rounding_error():
+    checked = oracles.check("adam", learning_rate=0.05)
+    assert "below 1e-12" in str(checked) and "e-1" not in str(checked).replace("1e-12", "")
+    unchecked = oracles.compare("adam", learning_rate=0.05)
+    assert unchecked.tolerance is None and "below" not in str(unchecked)
+
+
+def test_the_table_has_a_row_per_oracle_and_fails_like_check(monkeypatch):
+    text = oracles.table({"momentum": {"learning_rate": 0.05, "momentum": 0.8},
+                          "adagrad": {"learning_rate": 0.3, "eps": 1e-2}})
+    rows = text.splitlines()[2:]
+    assert len(rows) == len(oracles.ORACLES["momentum"]) + len(oracles.ORACLES["adagrad"])
+    assert all(row.endswith("| 50 | below 1e-12 |") for row in rows)
+    assert rows[0].startswith("| `gdlib.momentum(learning_rate=0.05, momentum=0.8)` |")
+    wrong = oracles.ORACLES["adagrad"][0]._replace(build=lambda **h: __import__("optax").sgd(0.3))
+    monkeypatch.setitem(oracles.ORACLES, "adagrad", [wrong])
+    with pytest.raises(AssertionError, match="adagrad differs"):
+        oracles.table({"adagrad": {"learning_rate": 0.3, "eps": 1e-2}})
