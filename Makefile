@@ -108,7 +108,9 @@ test-portable: $(STAMP)
 # installs it (a regular install with the "book" extra, from this checkout instead of the
 # repository URL), then every notebook in a fresh kernel. Digits may differ from the stored
 # outputs; errors, warnings and failed claims may not.
-LATEST_PYTHON ?= $(shell command -v python3.12 2>/dev/null)
+# The first Python 3.12 that runs: on PATH, or one that pyenv installed but did not activate.
+LATEST_PYTHON ?= $(firstword $(foreach p,python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12),\
+  $(shell $(p) -c 'import sys; print(sys.executable)' 2>/dev/null)))
 LATEST := .venv-latest
 test-latest:
 	@[ -n "$(LATEST_PYTHON)" ] || { echo "test-latest needs python3.12 (set LATEST_PYTHON)" >&2; exit 1; }
