@@ -242,6 +242,7 @@ def live_explorer(make_optimizer: Callable[..., GradientTransformation], loss_fn
                             live.figure)[1:]
     live.figure.axes[0].set(ylabel=_label(optimum), title="this run")
     heading = live.figure.suptitle(" ")
+    live.moving(curve, marker, heading)  # the axes and every run's curve are drawn once
     epochs = np.arange(num_epochs + 1)
 
     def redraw(*_):

@@ -63,6 +63,22 @@ def _loss_limits(losses: np.ndarray, min_value: float) -> tuple[float, float]:
     return max(finite.min(), 1e-12) / 3, min(finite.max(), 1e12) * 3
 
 
+def live_limits(start_gap: float) -> tuple[float, float]:
+    """The loss axis of a live explorer, fixed so that a move redraws only the curve: from a
+    hundred times the start's gap down twelve decades, in powers of ten.
+
+    Example:
+        >>> live_limits(2.5)
+        (1e-09, 1000.0)
+    """
+    from gdlib.viz.web import decades
+
+    start_gap = float(start_gap)
+    if not (np.isfinite(start_gap) and start_gap > 0):
+        start_gap = 1.0
+    return decades([start_gap * 1e-12, start_gap * 100])
+
+
 def _one(runs: Trajectory, i: int) -> Trajectory:
     return Trajectory(runs.params[i], runs.losses[i], runs.diverged_at[i])
 
@@ -163,13 +179,13 @@ def live_explorer(surface: Surface, make_optimizer: Callable[..., GradientTransf
     values, run = run_for()
     line = path(ax_path, run)
     curve = loss_curve(ax_loss, run, min_value=surface.min_value)
-    ax_loss.set_xlim(0, num_steps)
+    ax_loss.set(xlim=(0, num_steps), ylim=live_limits(run.losses[0] - surface.min_value))
     heading = live.figure.suptitle(" ")
+    live.moving(line, curve, heading)  # the map and the axes are drawn once
 
     def redraw(*_):
         values, run = run_for()
         _move(line, curve, run, surface.min_value)
-        ax_loss.set_ylim(_loss_limits(run.losses, surface.min_value))
         heading.set_text(title(values, run))
         live.refresh()
 
