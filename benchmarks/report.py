@@ -140,28 +140,41 @@ def plot_sweep(res: Result | None, axes: tuple[Axes, Axes] | None = None) -> tup
 
 
 def plot_slider(res: Result | None, ax: Axes | None = None) -> Axes:
-    """Latency of one slider change per widget, split into recompute and draw, beside the
-    previous design (a new figure per change)."""
-    ax = _axes(ax, (8, 3))
+    """Latency of the live widgets' changes: for each widget the first move, the median move
+    (split into recompute and draw) and the slowest move and menu change, beside the target
+    and the previous drawing (the whole figure redrawn and encoded as PNG per change)."""
+    ax = _axes(ax, (8, 3.6))
     if _skipped(ax, res, "Slider"):
         return ax
     widgets = list(res["config"]["widgets"])
 
-    def median(widget: str, part: str) -> float:
-        return next((r["median_ms"] for r in rows(res, widget) if r["name"] == part), np.nan)
+    def part(widget: str, name: str, key: str = "median_ms") -> float:
+        return next((r[key] for r in rows(res, widget) if r["name"] == name), np.nan)
 
-    left = np.zeros(len(widgets))
-    for part, color in [("recompute", "C0"), ("draw", "C1")]:
-        values = np.array([median(w, part) for w in widgets])
-        ax.barh(widgets, values, left=left, color=color, label=part)
-        left += values
-    ax.plot([median(w, "new figure per change") for w in widgets], widgets, "k|", ms=18, mew=2,
-            label="a new figure per change")
-    ax.axvline(100, color="C3", ls="--", label="target, 100 ms")
+    labels, y = [], 0
+    for widget in widgets:
+        bars = [("first move", part(widget, "first move"), "C2"),
+                ("slowest move", part(widget, "move", "max_ms"), "C4")]
+        if not np.isnan(part(widget, "menu change")):
+            bars.append(("slowest menu change", part(widget, "menu change", "max_ms"), "C5"))
+        recompute, draw = part(widget, "recompute"), part(widget, "draw")
+        ax.barh(y, recompute, color="C0", label="recompute (median move)" if y == 0 else None)
+        ax.barh(y, draw, left=recompute, color="C1", label="draw (median move)" if y == 0
+                else None)
+        ax.plot(part(widget, "previous drawing (full redraw + PNG)"), y, "k|", ms=14, mew=2,
+                label="previous drawing" if y == 0 else None)
+        labels.append(f"{widget}: median move")
+        y += 1
+        for name, value, color in bars:
+            ax.barh(y, value, color=color, label=name if name not in
+                    ax.get_legend_handles_labels()[1] else None)
+            labels.append(f"{widget}: {name}")
+            y += 1
+    ax.axvline(res["config"].get("target_ms", 100.0), color="C3", ls="--", label="target")
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
-    ax.set(xlabel="ms from a learning-rate change to a new PNG (median)",
-           title="Slider latency")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set(xlabel="ms from a change to a new picture", title="Live widgets: time per change")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
 
 
@@ -231,6 +244,50 @@ def plot_book(res: Result | None, ax: Axes | None = None) -> Axes:
     return ax
 
 
+def value(res: Result | None, what: str) -> float:
+    """The headline figure ``what`` of a result (NaN if it was not measured)."""
+    for f in (res or {}).get("ratios", []):
+        if f["what"] == what and f["value"] is not None:
+            return float(f["value"])
+    return float("nan")
+
+
+def measured(res: Result | None, case: str, name: str, key: str = "median_ms") -> float:
+    """One measurement of a result: ``key`` of the row (``case``, ``name``), NaN if absent."""
+    for r in (res or {}).get("rows", []):
+        if r["case"] == case and r["name"] == name and key in r:
+            return float(r[key])
+    return float("nan")
+
+
+def targets(res: Result | None) -> list[dict[str, Any]]:
+    """The figures of a result that have a target, with whether it was met."""
+    return [f for f in (res or {}).get("ratios", []) if f["target"] is not None]
+
+
+def readme_table(results: list[Result]) -> str:
+    """The maintainers' table for ``benchmarks/README.md``: every figure that has a target."""
+    kept = [{**res, "ratios": targets(res)} for res in results if targets(res) or
+            res.get("skipped")]
+    return markdown_table(kept)
+
+
+def write_readme(path: Path | str, folder: Path | str = harness.RESULTS) -> None:
+    """Replace the table between the markers in ``path`` (``benchmarks/README.md``) with the
+    saved results' targets and whether they were met."""
+    path = Path(path)
+    text = path.read_text()
+    start, end = "<!-- targets: start -->", "<!-- targets: end -->"
+    if start not in text or end not in text:
+        raise ValueError(f"{path} has no {start} ... {end} markers")
+    results = list(load(folder).values())
+    when = ", ".join(sorted({describe(r).split(": ", 1)[1].split(",")[0] for r in results}))
+    table = (f"{start}\n_Measured {when} (see `benchmarks/results/`)._\n\n"
+             f"{readme_table(results)}\n{end}")
+    head, rest = text.split(start, 1)
+    path.write_text(head + table + rest.split(end, 1)[1])
+
+
 def print_figures(res: Result | None) -> None:
     """Print a result's headline figures, one a line (or why there are none)."""
     if res is None or res.get("skipped"):
@@ -256,3 +313,9 @@ def print_notes(res: Result | None) -> None:
     """Print a result's notes."""
     for note in (res or {}).get("notes", []):
         print(note)
+
+
+if __name__ == "__main__":  # python -m benchmarks.report benchmarks/README.md
+    import sys
+
+    write_readme(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "README.md")

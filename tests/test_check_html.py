@@ -66,7 +66,38 @@ def test_a_table_printed_as_plain_text_is_fine(tmp_path):
     assert check_html.static_problems(page, tmp_path) == []
 
 
-def test_a_page_without_math_needs_no_browser_for_the_math_check(tmp_path):
+def test_figures_and_math_are_found_in_a_page():
+    html = ('<p class="math notranslate">x</p><div class="gdlib-figure" id="gdlib-figure-3">'
+            '</div><div class="gdlib-figure" id="gdlib-figure-4"></div>')
+    assert check_html.figure_ids(html) == ["gdlib-figure-3", "gdlib-figure-4"]
+    assert check_html.has_math(html) and not check_html.has_math("<p>no formulas</p>")
+
+
+def test_requests_off_the_machine_are_blocked_and_fail_unless_known():
+    visit = check_html.Visit()
+    assert visit.request("file:///book/_static/bokeh/bokeh-3.9.2.min.js")
+    assert visit.request("data:image/png;base64,xyz")
+    assert not visit.request("https://cdn.bokeh.org/bokeh/release/bokeh-3.9.2.min.js")
+    assert not visit.request(next(iter(check_html.KNOWN_OFFSITE)))
+    assert visit.errors == ["a request leaves the machine: "
+                            "https://cdn.bokeh.org/bokeh/release/bokeh-3.9.2.min.js"]
+    assert len(visit.notes) == 1
+
+
+def test_javascript_errors_fail_except_the_known_harmless_ones():
+    visit = check_html.Visit()
+    visit.javascript_error("Identifier 'THEBE_JS_URL' has already been declared")
+    visit.console("error", "Got invalid theme mode")  # the theme's noise: not a failure
+    assert visit.errors == []
+    visit.javascript_error("TypeError: x is undefined\n    at f (page.html:3)")
+    visit.console("error", "[bokeh 3.9.2] failed to deserialize")
+    assert visit.errors == ["JavaScript: TypeError: x is undefined",
+                            "BokehJS: [bokeh 3.9.2] failed to deserialize"]
+
+
+def test_a_page_weighs_its_html_and_its_images(tmp_path):
+    (tmp_path / "plot.png").write_bytes(b"x" * 300)
     page = tmp_path / "page.html"
-    page.write_text("<p>no formulas here</p>")
-    assert check_html.math_problems("/no/such/chromium", page) == []
+    page.write_text('<img src="plot.png"><img src="data:image/png;base64,x">')
+    assert check_html.weight(page) == {"html": page.stat().st_size, "images": 300,
+                                       "total": page.stat().st_size + 300}

@@ -68,6 +68,17 @@ def image(surface: Surface, size: tuple[int, int], *, levels: int = 20, n: int =
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def short_name(surface: Surface) -> str:
+    """A title for a map of ``surface``: its name without arguments, in words.
+
+    Example:
+        >>> from gdlib.problems import surfaces
+        >>> short_name(surfaces.quadratic_bowl(condition_number=50.0))
+        'quadratic bowl'
+    """
+    return surface.name.split("(")[0].replace("_", " ")
+
+
 def frame_size(surface: Surface, width: int) -> tuple[int, int]:
     """The plot area for a map ``width`` pixels wide: the window's own aspect ratio (square
     windows give square maps), but never more than twice as wide as high."""
@@ -84,7 +95,7 @@ def map_plot(surface: Surface, *, width: int = 300, title: str | None = None,
     Args:
         surface: the test function (its ``window`` is the plot's range).
         width: the width of the plot area in CSS pixels.
-        title: the plot's title (default: the surface's name).
+        title: the plot's title (default: :func:`short_name`).
         resolution: pixels of the map image per CSS pixel (1.5: sharp enough on most
             screens, and a third of the bytes of 2).
         tools: Bokeh's tools to offer (zooming keeps the paths sharp: they are vectors).
@@ -100,7 +111,7 @@ def map_plot(surface: Surface, *, width: int = 300, title: str | None = None,
     plot = figure(frame_width=frame_width, frame_height=frame_height, tools=tools,
                   x_range=Range1d(x0, x1, bounds=(x0, x1)),
                   y_range=Range1d(y0, y1, bounds=(y0, y1)),
-                  title=title or surface.name, tags=["gdlib-map"])
+                  title=title or short_name(surface), tags=["gdlib-map"])
     pixels = (int(frame_width * resolution), int(frame_height * resolution))
     web.glyph(plot, ColumnDataSource({"url": [image(surface, pixels)]}), "ImageURL", url="url",
               x=x0, y=y1, w=x1 - x0, h=y1 - y0, anchor="top_left")

@@ -30,7 +30,7 @@ from matplotlib.lines import Line2D
 
 from gdlib.optim.base import GradientTransformation
 from gdlib.problems.data import Dataset
-from gdlib.train.training import History, Loss, train_sweep
+from gdlib.train.training import History, Loss, shuffled_orders, train_sweep
 from gdlib.viz import controls, frames, packing
 from gdlib.viz.live_figure import LiveFigure
 from gdlib.viz.widgets import SYMBOLS
@@ -229,8 +229,10 @@ def live_explorer(make_optimizer: Callable[..., GradientTransformation], loss_fn
 
     low, high, value = learning_rate
     values = np.geomspace(low, high, num_points)
-    runs = train_sweep(make_optimizer, loss_fn, params, data, key, num_epochs, batch_size,
-                       learning_rate=values, **fixed)
+    # The same mini-batches as train(key=key), shuffled once here rather than at every move.
+    orders = shuffled_orders(key, num_epochs, data.x_train.shape[0])
+    runs = train_sweep(make_optimizer, loss_fn, params, data, None, num_epochs, batch_size,
+                       orders=orders, learning_rate=values, **fixed)
     diverged = np.asarray(runs.diverged_at) >= 0
     limits = _limits(runs, optimum)
     finals = _gaps(runs.train_losses[:, -1], optimum)
@@ -247,8 +249,8 @@ def live_explorer(make_optimizer: Callable[..., GradientTransformation], loss_fn
 
     def redraw(*_):
         rate = float(slider.value)
-        one = train_sweep(make_optimizer, loss_fn, params, data, key, num_epochs, batch_size,
-                          learning_rate=[rate], **fixed)
+        one = train_sweep(make_optimizer, loss_fn, params, data, None, num_epochs, batch_size,
+                          orders=orders, learning_rate=[rate], **fixed)
         curve.set_data(epochs, _gaps(one.train_losses[0], optimum))
         bad = int(one.diverged_at[0]) >= 0
         final = _gaps(one.train_losses[0, -1], optimum)
@@ -339,7 +341,7 @@ def explorable(make_optimizer: Callable[..., GradientTransformation], loss_fn: L
     name, values = next(iter(lists.items()))
     slider = controls.slider(name, values, value=(initial or {}).get(name),
                              width=int(width * 1.2))
-    caption = Div(text="", width=int(width * 1.2), styles={"font-size": "13px"})
+    caption = Div(text="", width=int(width * 1.2), styles={"font-size": "14px"})
     outcome = np.where(diverged >= 0, np.nan, _gaps(finals, optimum))
     every, current, extra = controls.outcome_panel(lists, outcome, width=int(width * 0.75),
                                                    title="after the last epoch")

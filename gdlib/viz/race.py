@@ -374,7 +374,7 @@ def replay(surface: Surface, runs: Mapping[str, Trajectory], *, title: str | Non
     num_steps = codes.shape[-1] - 1
     gaps = np.concatenate([_gap(t, surface.min_value) for t in runs.values()])
     low, high = web.decades(gaps)
-    path_plot = backdrop.map_plot(shown, width=width, title=title or surface.name)
+    path_plot = backdrop.map_plot(shown, width=width, title=title)
     frame_height = path_plot.frame_height
     loss_plot = figure(frame_width=int(width * 0.58), frame_height=frame_height,
                        y_axis_type="log", x_range=Range1d(0, num_steps, bounds=(0, num_steps)),
@@ -409,7 +409,7 @@ def replay(surface: Surface, runs: Mapping[str, Trajectory], *, title: str | Non
     legend = Legend(items=[*items, web.legend_item("start", loss_plot, [start_mark]),
                            *backdrop.marks(path_plot, loss_plot)],
                     click_policy="hide", label_text_font_size=web.FONT["legend"],
-                    title="click to hide", title_text_font_size="11px", spacing=1,
+                    title="click to hide", title_text_font_size=web.FONT["legend"], spacing=1,
                     glyph_width=18, label_height=16, padding=4, margin=4)
     loss_plot.add_layout(legend, "right")
     web.style(loss_plot)

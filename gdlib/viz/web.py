@@ -43,8 +43,9 @@ import numpy as np
 #: The BokehJS bundles an interactive figure of the book needs (plots; sliders and buttons).
 BUNDLES = ("bokeh", "bokeh-widgets")
 
-#: Text sizes in CSS pixels, no smaller than the page's own small print (about 12 px).
-FONT = {"title": "13px", "axis_label": "13px", "tick": "12px", "legend": "12px"}
+#: Text sizes in CSS pixels, no smaller than the page's own small print (the theme's code and
+#: captions, about 13 px).
+FONT = {"title": "14px", "axis_label": "13px", "tick": "13px", "legend": "13px"}
 
 _figures = itertools.count(1)
 
@@ -225,6 +226,7 @@ def style(plot: Any, *, toolbar: bool = True) -> Any:
         axis.major_label_text_font_size = FONT["tick"]
     plot.toolbar.logo = None
     plot.toolbar.autohide = True
+    plot.toolbar_inner = True  # inside the frame, shown on hover: it takes no page width
     if not toolbar:
         plot.toolbar_location = None
     plot.background_fill_color = "white"

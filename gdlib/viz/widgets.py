@@ -275,7 +275,7 @@ def explorable(surface: Surface, make_optimizer: Callable[..., GradientTransform
     low, high = web.decades(gaps)
 
     color = palette.color(getattr(make_optimizer, "__name__", ""))
-    path_plot = backdrop.map_plot(surface, width=width, title=title or surface.name)
+    path_plot = backdrop.map_plot(surface, width=width, title=title)
     path = ColumnDataSource({k: np.zeros(0) for k in ("x", "y", "step", "gap")})
     trail = web.glyph(path_plot, path, "Line", x="x", y="y", line_color=color, line_width=2)
     web.glyph(path_plot, path, "Scatter", x="x", y="y", size=4, fill_color=color,
@@ -301,7 +301,7 @@ def explorable(surface: Surface, make_optimizer: Callable[..., GradientTransform
 
     sliders = [controls.slider(name, values, value=(initial or {}).get(name),
                                width=int(width * 1.35)) for name, values in lists.items()]
-    caption = Div(text="", width=int(width * 1.4), styles={"font-size": "13px"})
+    caption = Div(text="", width=int(width * 1.4), styles={"font-size": "14px"})
     outcome = np.where(diverged >= 0, np.nan, np.maximum(finals - surface.min_value, 0.0))
     every, current, extra = controls.outcome_panel(
         lists, outcome, width=int(width * (0.6 if len(lists) == 2 else 0.8)))
