@@ -165,8 +165,10 @@ outputs: $(STAMP)
 # OpenBLAS builds) slow a current one, so they are unset for this command alone.
 # `make bench BENCH_FLAGS="--only step,sweep"` runs some of them.
 BENCH_FLAGS ?=
+# The maintainers' table of targets (benchmarks/README.md) is rewritten from the saved results.
 bench: $(STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks $(BENCH_FLAGS)
+	$(BIN)/python -m benchmarks.report benchmarks/README.md
 
 clean:
 	rm -rf _build

@@ -33,7 +33,6 @@ import json
 import re
 import shutil
 import sys
-from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -202,13 +201,13 @@ def has_math(html: str) -> bool:
     return 'class="math' in html
 
 
-@dataclass
 class Visit:
-    """What one page did in the browser."""
+    """What one page did in the browser: errors, notes, the requests that left the machine."""
 
-    errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    offsite: list[str] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.notes: list[str] = []
+        self.offsite: list[str] = []
 
     def request(self, url: str) -> bool:
         """Record a request; whether it may go ahead (only local ones may)."""
