@@ -90,23 +90,30 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (6, 3.5)) -> Axes:
 
 def plot_step(res: Result | None, ax: Axes | None = None) -> Axes:
     """Milliseconds per optimizer step, by library, for each optimizer (log scale)."""
-    ax = _axes(ax, (8, 3.5))
+    ax = _axes(ax, (9, 3.5))
     if _skipped(ax, res, "Optimizer step"):
         return ax
     names = ["gdlib", "optax", "torch fused", "torch foreach", "torch default", "memory bound"]
     cases = list(dict.fromkeys(r["case"] for r in rows(res) if r["case"] != "copy"))
     width = 0.8 / len(names)
+    shortest = np.inf
     for i, name in enumerate(names):
         values = [next((r["median_ms"] for r in rows(res, c) if r["name"] == name), np.nan)
                   for c in cases]
+        shortest = np.nanmin([shortest, *values])
         ax.bar(np.arange(len(cases)) + (i - len(names) / 2 + 0.5) * width, values, width,
                label=name, color=COLORS[name])
     ax.set_xticks(np.arange(len(cases)), cases)
     ax.set_yscale("log")
+    ax.set_ylim(bottom=shortest / 2)  # every bar shows, the shortest as well
+    low, high = ax.get_ylim()
+    ticks = [m * 10.0**e for e in range(-3, 6) for m in (1, 2, 5) if low <= m * 10.0**e <= high]
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    ax.yaxis.set_minor_formatter(NullFormatter())
     params = res["config"]["num_params"]
     ax.set(ylabel="ms per step (median)",
-           title=f"One step on {params / 1e6:g}M float32 parameters")
-    ax.legend(fontsize=7, ncols=3)
+           title=f"One step on {params / 1e6:g} million float32 parameters")
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # not over the bars
     return ax
 
 
@@ -126,7 +133,7 @@ def plot_sweep(res: Result | None, axes: tuple[Axes, Axes] | None = None) -> tup
     cfg = res["config"]
     ax_bar.set(xlabel="ms (median)",
                title=f"{cfg['num_configs']:,} learning rates x {cfg['num_steps']} steps")
-    ax_bar.tick_params(axis="y", labelsize=7)
+    ax_bar.tick_params(axis="y", labelsize=9)
     scaling = rows(res, "scaling")
     configs = np.array([r["configs"] for r in scaling], float)
     ms = np.array([r["median_ms"] for r in scaling])
@@ -135,7 +142,7 @@ def plot_sweep(res: Result | None, axes: tuple[Axes, Axes] | None = None) -> tup
                     label="proportional to the count")
     ax_scale.set(xlabel="configurations in one call", ylabel="ms (median)",
                  title=f"Growth ({cfg['scaling_steps']} steps each)")
-    ax_scale.legend(fontsize=8)
+    ax_scale.legend(fontsize=9)
     return ax_bar, ax_scale
 
 
@@ -171,16 +178,16 @@ def plot_slider(res: Result | None, ax: Axes | None = None) -> Axes:
             labels.append(f"{widget}: {name}")
             y += 1
     ax.axvline(res["config"].get("target_ms", 100.0), color="C3", ls="--", label="target")
-    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=9)
     ax.invert_yaxis()
     ax.set(xlabel="ms from a change to a new picture", title="Live widgets: time per change")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
 
 
 def plot_first_call(res: Result | None, ax: Axes | None = None) -> Axes:
     """First-call time (trace, compile, run) of gdlib's entry points and their peers."""
-    ax = _axes(ax, (8, 3))
+    ax = _axes(ax, (10, 3.2))
     if _skipped(ax, res, "First call"):
         return ax
     measured = [r for r in rows(res) if "first_call_ms" in r]
@@ -194,10 +201,14 @@ def plot_first_call(res: Result | None, ax: Axes | None = None) -> Axes:
     ax.set_xscale("log")
     _plain_ticks(ax.xaxis)
     ax.invert_yaxis()
-    ax.tick_params(axis="y", labelsize=7)
+    ax.tick_params(axis="y", labelsize=9)
     ax.set(xlabel="ms", title="First call: trace + compile + run")
-    if imports:
-        ax.legend(fontsize=7)
+    from matplotlib.patches import Patch
+
+    handles, _ = ax.get_legend_handles_labels()
+    ax.legend(handles=[Patch(color="C0", label="gdlib"),
+                       Patch(color="C1", label="the same in plain JAX or optax"), *handles],
+              fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
 
 
@@ -223,7 +234,7 @@ def plot_data_parallel(res: Result | None, ax: Axes | None = None) -> Axes:
     ax.xaxis.set_major_formatter(ScalarFormatter())  # the device counts, as set above
     ax.set_xticks(devices, [str(n) for n in devices])
     _plain_ticks(ax.yaxis)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=9)
     return ax
 
 

@@ -137,7 +137,6 @@ def map_plot(surface: Surface, *, width: int = 300, title: str | None = None,
 def marks(plot: Any, legend_plot: Any = None) -> list[Any]:
     """Legend entries for the markers :func:`map_plot` drew on ``plot`` (minima, saddle
     points), for a legend in ``legend_plot`` (default: ``plot``)."""
-    from bokeh.models import GlyphRenderer
-
+    # In the order drawn (plot.select would return them in no fixed order).
     return [web.legend_item(r.name, legend_plot or plot, [r])
-            for r in plot.select(type=GlyphRenderer, tags="gdlib-mark")]
+            for r in plot.renderers if "gdlib-mark" in r.tags]

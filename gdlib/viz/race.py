@@ -418,12 +418,12 @@ def replay(surface: Surface, runs: Mapping[str, Trajectory], *, title: str | Non
     button = Button(label="▶ Play", width=90)
     args = {"slider": slider, "trails": trails, "dots": dots, "packed": codes.ravel(),
             "box": box}
-    slider.js_on_change("value", CustomJS(args=args, code=_REPLAY_JS + "gdlibShow(cb_obj.value);"))
+    show = CustomJS(args=args, code=_REPLAY_JS + "gdlibShow(slider.value);")
+    slider.js_on_change("value", show)
     button.js_on_event("button_click", CustomJS(args={"slider": slider, "button": button},
                                                 code=_PLAY_JS))
-    ready = CustomJS(args=args, code=_REPLAY_JS + "gdlibShow(slider.value);")
     layout = column(row(path_plot, loss_plot), row(button, slider))
-    return web.embed(layout, on_ready=[ready])
+    return web.embed(layout, on_ready=[show])
 
 
 def draw_3d(surface: Surface, runs: Mapping[str, Trajectory], *, ax: Any = None, n: int = 60,
