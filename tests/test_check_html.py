@@ -1,6 +1,8 @@
-"""The browser check's static part finds what a reader would trip over."""
+"""The browser check finds what a reader would trip over, statically and in Chromium."""
 
 import importlib.util
+
+import pytest
 from pathlib import Path
 
 spec = importlib.util.spec_from_file_location(
@@ -101,3 +103,58 @@ def test_a_page_weighs_its_html_and_its_images(tmp_path):
     page.write_text('<img src="plot.png"><img src="data:image/png;base64,x">')
     assert check_html.weight(page) == {"html": page.stat().st_size, "images": 300,
                                        "total": page.stat().st_size + 300}
+
+
+def _page_with(tmp_path, figure_html, extra=""):
+    from gdlib.viz import web
+
+    web.copy_scripts(tmp_path / "_static" / "bokeh")
+    page = tmp_path / "page.html"
+    page.write_text('<!doctype html><html data-content_root="./"><head><meta charset="utf-8">'
+                    f"</head><body>{figure_html}{extra}</body></html>")
+    return page
+
+
+def _figure(wired):
+    from bokeh.layouts import column
+    from bokeh.models import ColumnDataSource, CustomJS, Slider
+    from bokeh.plotting import figure
+
+    from gdlib.viz import web
+
+    plot = figure(width=300, height=200)
+    source = ColumnDataSource({"x": [0.0, 1.0], "y": [0.0, 1.0]})
+    plot.line("x", "y", source=source, legend_label="a line")
+    plot.legend.click_policy = "hide"
+    slider = Slider(start=0, end=10, value=10, step=1, title="tilt")
+    if wired:
+        slider.js_on_change("value", CustomJS(args={"s": source},
+                                              code="s.data = {x: [0, 1], y: [0, cb_obj.value / 10]};"))
+    return web.embed(column(plot, slider)).data
+
+
+def _browser():
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (make check-html installs it)")
+    from playwright.sync_api import sync_playwright
+
+    return chromium, sync_playwright
+
+
+def test_in_a_browser_a_working_figure_passes_and_a_dead_slider_or_a_cdn_fails(tmp_path):
+    chromium, sync_playwright = _browser()
+    working = _page_with(tmp_path / "a", _figure(wired=True))
+    dead = _page_with(tmp_path / "b", _figure(wired=False),
+                      '<script src="https://cdn.example.org/library.js"></script>')
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium,
+                                             args=check_html.CHROMIUM_ARGS)
+        good, checked = check_html.visit_page(browser, working, tmp_path / "a.png")
+        bad, _ = check_html.visit_page(browser, dead, tmp_path / "b.png")
+        browser.close()
+    assert good.errors == [] and checked == 1 and (tmp_path / "a.png").exists()
+    assert any("moving the slider of interactive figure 1" in e for e in bad.errors), bad.errors
+    assert "a request leaves the machine: https://cdn.example.org/library.js" in bad.errors
