@@ -1,9 +1,9 @@
 """The browser check finds what a reader would trip over, statically and in Chromium."""
 
 import importlib.util
+from pathlib import Path
 
 import pytest
-from pathlib import Path
 
 spec = importlib.util.spec_from_file_location(
     "check_html", Path(__file__).parent.parent / "scripts" / "check_html.py")
