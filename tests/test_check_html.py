@@ -128,8 +128,8 @@ def _figure(wired):
     plot.legend.click_policy = "hide"
     slider = Slider(start=0, end=10, value=10, step=1, title="tilt")
     if wired:
-        slider.js_on_change("value", CustomJS(args={"s": source},
-                                              code="s.data = {x: [0, 1], y: [0, cb_obj.value / 10]};"))
+        tilt = "s.data = {x: [0, 1], y: [0, cb_obj.value / 10]};"
+        slider.js_on_change("value", CustomJS(args={"s": source}, code=tilt))
     return web.embed(column(plot, slider)).data
 
 
