@@ -5,8 +5,9 @@
 #                 installed as on Colab (no myst-nb): no error, no warning, every claim holds
 # make book     the HTML book in _build/html (warnings are errors)
 # make outputs  re-execute the notebooks in book/ in place (after changing gdlib)
-# make check-html  build, then open every page in headless Chromium (screenshots, JS errors,
-#                 broken links, tracebacks)
+# make check-html  build, then open every page in headless Chromium, offline (screenshots, JS
+#                 errors, requests off the machine, broken links, tracebacks; moves the sliders
+#                 and legends of the interactive figures)
 # make clean    remove _build
 # make bench    benchmarks against optax, torch.optim and numpy, run side by side (several
 #               minutes; not part of make test): a table, and benchmarks/results/*.json
@@ -134,17 +135,25 @@ $(VENV)/.mathjax: $(VENV)/.requirements
 	$(BIN)/python -m pip install --quiet --no-deps $(MATHJAX_WHEEL)
 	touch $@
 
+# BokehJS, which draws the interactive figures, is served the same way (as _static/bokeh), one
+# copy for the whole site: copied from the bokeh wheel by gdlib.viz.web, and loaded only by
+# the pages that have such a figure.
+BOKEHJS := _build/bokeh/bokeh
 book: $(STAMP) $(VENV)/.mathjax
 	rm -rf $(MATHJAX) && mkdir -p $(dir $(MATHJAX))
 	cp -r "$$($(BIN)/python -c 'import importlib.util as u, os; \
 	  print(os.path.join(u.find_spec("jupyter_server_mathjax").submodule_search_locations[0], "static"))')" \
 	  $(MATHJAX)
+	rm -rf $(BOKEHJS) && $(BIN)/python -m gdlib.viz.web $(BOKEHJS)
 	$(BIN)/jupyter-book build . -n -W --keep-going
 	@echo
 	@echo "Open file://$(CURDIR)/_build/html/index.html"
 
-# Every page of the built book in headless Chromium: screenshots in _build/screenshots, and a
-# failure for JavaScript errors, missing images, broken links, tracebacks or pages over 8 MB.
+# Every page of the built book in headless Chromium, offline: screenshots in _build/screenshots,
+# page weights in _build/page-weights.json, and a failure for JavaScript errors, requests that
+# leave the machine, missing images, broken links, tracebacks or pages over 8 MB; on pages with
+# interactive figures it moves a slider and toggles a legend entry, and fails if the drawing
+# does not change. Playwright (from requirements.txt) drives the Debian package's Chromium.
 check-html: book
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
 	  echo "Installing Chromium (Debian package) for the browser check"; \
@@ -158,8 +167,10 @@ outputs: $(STAMP)
 # OpenBLAS builds) slow a current one, so they are unset for this command alone.
 # `make bench BENCH_FLAGS="--only step,sweep"` runs some of them.
 BENCH_FLAGS ?=
+# The maintainers' table of targets (benchmarks/README.md) is rewritten from the saved results.
 bench: $(STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks $(BENCH_FLAGS)
+	$(BIN)/python -m benchmarks.report benchmarks/README.md
 
 clean:
 	rm -rf _build

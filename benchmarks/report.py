@@ -90,23 +90,30 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (6, 3.5)) -> Axes:
 
 def plot_step(res: Result | None, ax: Axes | None = None) -> Axes:
     """Milliseconds per optimizer step, by library, for each optimizer (log scale)."""
-    ax = _axes(ax, (8, 3.5))
+    ax = _axes(ax, (9, 3.5))
     if _skipped(ax, res, "Optimizer step"):
         return ax
     names = ["gdlib", "optax", "torch fused", "torch foreach", "torch default", "memory bound"]
     cases = list(dict.fromkeys(r["case"] for r in rows(res) if r["case"] != "copy"))
     width = 0.8 / len(names)
+    shortest = np.inf
     for i, name in enumerate(names):
         values = [next((r["median_ms"] for r in rows(res, c) if r["name"] == name), np.nan)
                   for c in cases]
+        shortest = np.nanmin([shortest, *values])
         ax.bar(np.arange(len(cases)) + (i - len(names) / 2 + 0.5) * width, values, width,
                label=name, color=COLORS[name])
     ax.set_xticks(np.arange(len(cases)), cases)
     ax.set_yscale("log")
+    ax.set_ylim(bottom=shortest / 2)  # every bar shows, the shortest as well
+    low, high = ax.get_ylim()
+    ticks = [m * 10.0**e for e in range(-3, 6) for m in (1, 2, 5) if low <= m * 10.0**e <= high]
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    ax.yaxis.set_minor_formatter(NullFormatter())
     params = res["config"]["num_params"]
     ax.set(ylabel="ms per step (median)",
-           title=f"One step on {params / 1e6:g}M float32 parameters")
-    ax.legend(fontsize=7, ncols=3)
+           title=f"One step on {params / 1e6:g} million float32 parameters")
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # not over the bars
     return ax
 
 
@@ -126,7 +133,7 @@ def plot_sweep(res: Result | None, axes: tuple[Axes, Axes] | None = None) -> tup
     cfg = res["config"]
     ax_bar.set(xlabel="ms (median)",
                title=f"{cfg['num_configs']:,} learning rates x {cfg['num_steps']} steps")
-    ax_bar.tick_params(axis="y", labelsize=7)
+    ax_bar.tick_params(axis="y", labelsize=9)
     scaling = rows(res, "scaling")
     configs = np.array([r["configs"] for r in scaling], float)
     ms = np.array([r["median_ms"] for r in scaling])
@@ -135,39 +142,52 @@ def plot_sweep(res: Result | None, axes: tuple[Axes, Axes] | None = None) -> tup
                     label="proportional to the count")
     ax_scale.set(xlabel="configurations in one call", ylabel="ms (median)",
                  title=f"Growth ({cfg['scaling_steps']} steps each)")
-    ax_scale.legend(fontsize=8)
+    ax_scale.legend(fontsize=9)
     return ax_bar, ax_scale
 
 
 def plot_slider(res: Result | None, ax: Axes | None = None) -> Axes:
-    """Latency of one slider change per widget, split into recompute and draw, beside the
-    previous design (a new figure per change)."""
-    ax = _axes(ax, (8, 3))
+    """Latency of the live widgets' changes: for each widget the first move, the median move
+    (split into recompute and draw) and the slowest move and menu change, beside the target
+    and the previous drawing (the whole figure redrawn and encoded as PNG per change)."""
+    ax = _axes(ax, (8, 3.6))
     if _skipped(ax, res, "Slider"):
         return ax
     widgets = list(res["config"]["widgets"])
 
-    def median(widget: str, part: str) -> float:
-        return next((r["median_ms"] for r in rows(res, widget) if r["name"] == part), np.nan)
+    def part(widget: str, name: str, key: str = "median_ms") -> float:
+        return next((r[key] for r in rows(res, widget) if r["name"] == name), np.nan)
 
-    left = np.zeros(len(widgets))
-    for part, color in [("recompute", "C0"), ("draw", "C1")]:
-        values = np.array([median(w, part) for w in widgets])
-        ax.barh(widgets, values, left=left, color=color, label=part)
-        left += values
-    ax.plot([median(w, "new figure per change") for w in widgets], widgets, "k|", ms=18, mew=2,
-            label="a new figure per change")
-    ax.axvline(100, color="C3", ls="--", label="target, 100 ms")
+    labels, y = [], 0
+    for widget in widgets:
+        bars = [("first move", part(widget, "first move"), "C2"),
+                ("slowest move", part(widget, "move", "max_ms"), "C4")]
+        if not np.isnan(part(widget, "menu change")):
+            bars.append(("slowest menu change", part(widget, "menu change", "max_ms"), "C5"))
+        recompute, draw = part(widget, "recompute"), part(widget, "draw")
+        ax.barh(y, recompute, color="C0", label="recompute (median move)" if y == 0 else None)
+        ax.barh(y, draw, left=recompute, color="C1", label="draw (median move)" if y == 0
+                else None)
+        ax.plot(part(widget, "previous drawing (full redraw + PNG)"), y, "k|", ms=14, mew=2,
+                label="previous drawing" if y == 0 else None)
+        labels.append(f"{widget}: median move")
+        y += 1
+        for name, value, color in bars:
+            ax.barh(y, value, color=color, label=name if name not in
+                    ax.get_legend_handles_labels()[1] else None)
+            labels.append(f"{widget}: {name}")
+            y += 1
+    ax.axvline(res["config"].get("target_ms", 100.0), color="C3", ls="--", label="target")
+    ax.set_yticks(range(len(labels)), labels, fontsize=9)
     ax.invert_yaxis()
-    ax.set(xlabel="ms from a learning-rate change to a new PNG (median)",
-           title="Slider latency")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set(xlabel="ms from a change to a new picture", title="Live widgets: time per change")
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
 
 
 def plot_first_call(res: Result | None, ax: Axes | None = None) -> Axes:
     """First-call time (trace, compile, run) of gdlib's entry points and their peers."""
-    ax = _axes(ax, (8, 3))
+    ax = _axes(ax, (10, 3.2))
     if _skipped(ax, res, "First call"):
         return ax
     measured = [r for r in rows(res) if "first_call_ms" in r]
@@ -181,36 +201,44 @@ def plot_first_call(res: Result | None, ax: Axes | None = None) -> Axes:
     ax.set_xscale("log")
     _plain_ticks(ax.xaxis)
     ax.invert_yaxis()
-    ax.tick_params(axis="y", labelsize=7)
+    ax.tick_params(axis="y", labelsize=9)
     ax.set(xlabel="ms", title="First call: trace + compile + run")
-    if imports:
-        ax.legend(fontsize=7)
+    from matplotlib.patches import Patch
+
+    handles, _ = ax.get_legend_handles_labels()
+    ax.legend(handles=[Patch(color="C0", label="gdlib"),
+                       Patch(color="C1", label="the same in plain JAX or optax"), *handles],
+              fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
 
 
 def plot_data_parallel(res: Result | None, ax: Axes | None = None) -> Axes:
     """Speed-up against the number of devices, with the ideal line and the core count."""
-    ax = _axes(ax, (5, 3.5))
+    ax = _axes(ax, (8, 3.5))
     if _skipped(ax, res, "Data-parallel step"):
         return ax
     devices = res["config"]["devices"]
-    for kind, color in [("train", "C0"), ("sharded_step", "C1")]:
+    lowest = 1.0
+    for kind, color, label in [("train", "C0", "a whole training loop"),
+                               ("sharded_step", "C1", "one sharded step")]:
         one = next(r["median_ms"] for r in rows(res) if r["name"] == f"{kind}, 1 devices")
         times = [next(r["median_ms"] for r in rows(res) if r["name"] == f"{kind}, {n} devices")
                  for n in devices]
-        ax.plot(devices, one / np.array(times), "o-", color=color, label=kind)
-    ax.plot(devices, devices, ":", color="0.5", label="ideal")
+        speedups = one / np.array(times)
+        lowest = min(lowest, float(speedups.min()))
+        ax.plot(devices, speedups, "o-", color=color, label=label)
+    ax.plot(devices, devices, ":", color="0.5", label="ideal (twice the devices, half the time)")
     cores = res["environment"]["cores"]
     if res["config"].get("child_backend") == "cpu":
         ax.axvline(cores, color="C3", ls="--", label=f"{cores} cores")
     ax.set(xscale="log", yscale="log", xlabel="devices", ylabel="speed-up over 1 device",
            title="Data-parallel step (same global batch)")
+    ticks = [t for t in (0.125, 0.25, 0.5, 1, 2, 4, 8, 16) if lowest / 1.5 <= t <= max(devices)]
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xticks(devices, [str(n) for n in devices])
-    _plain_ticks(ax.xaxis)
-    ax.xaxis.set_major_formatter(ScalarFormatter())  # the device counts, as set above
-    ax.set_xticks(devices, [str(n) for n in devices])
-    _plain_ticks(ax.yaxis)
-    ax.legend(fontsize=7)
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
 
 
@@ -225,10 +253,54 @@ def plot_book(res: Result | None, ax: Axes | None = None) -> Axes:
     whole = [r for r in rows(res, "book") if r["name"].startswith("whole")]
     title = "Each notebook under nbval"
     if whole:
-        title += f"; whole book {whole[0]['seconds']:.0f} s (target 120 s)"
+        title += f"; the whole book, two at a time: {whole[0]['seconds']:.0f} s"
     ax.invert_yaxis()
     ax.set(xlabel="seconds", title=title)
     return ax
+
+
+def value(res: Result | None, what: str) -> float:
+    """The headline figure ``what`` of a result (NaN if it was not measured)."""
+    for f in (res or {}).get("ratios", []):
+        if f["what"] == what and f["value"] is not None:
+            return float(f["value"])
+    return float("nan")
+
+
+def measured(res: Result | None, case: str, name: str, key: str = "median_ms") -> float:
+    """One measurement of a result: ``key`` of the row (``case``, ``name``), NaN if absent."""
+    for r in (res or {}).get("rows", []):
+        if r["case"] == case and r["name"] == name and key in r:
+            return float(r[key])
+    return float("nan")
+
+
+def targets(res: Result | None) -> list[dict[str, Any]]:
+    """The figures of a result that have a target, with whether it was met."""
+    return [f for f in (res or {}).get("ratios", []) if f["target"] is not None]
+
+
+def readme_table(results: list[Result]) -> str:
+    """The maintainers' table for ``benchmarks/README.md``: every figure that has a target."""
+    kept = [{**res, "ratios": targets(res)} for res in results if targets(res) or
+            res.get("skipped")]
+    return markdown_table(kept)
+
+
+def write_readme(path: Path | str, folder: Path | str = harness.RESULTS) -> None:
+    """Replace the table between the markers in ``path`` (``benchmarks/README.md``) with the
+    saved results' targets and whether they were met."""
+    path = Path(path)
+    text = path.read_text()
+    start, end = "<!-- targets: start -->", "<!-- targets: end -->"
+    if start not in text or end not in text:
+        raise ValueError(f"{path} has no {start} ... {end} markers")
+    results = list(load(folder).values())
+    when = ", ".join(sorted({describe(r).split(": ", 1)[1].split(",")[0] for r in results}))
+    table = (f"{start}\n_Measured {when} (see `benchmarks/results/`)._\n\n"
+             f"{readme_table(results)}\n{end}")
+    head, rest = text.split(start, 1)
+    path.write_text(head + table + rest.split(end, 1)[1])
 
 
 def print_figures(res: Result | None) -> None:
@@ -256,3 +328,9 @@ def print_notes(res: Result | None) -> None:
     """Print a result's notes."""
     for note in (res or {}).get("notes", []):
         print(note)
+
+
+if __name__ == "__main__":  # python -m benchmarks.report benchmarks/README.md
+    import sys
+
+    write_readme(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "README.md")

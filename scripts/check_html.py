@@ -1,30 +1,39 @@
-"""Open every page of the built book in headless Chromium and check what a reader would see.
+"""Open every page of the built book in headless Chromium, offline, and check what a reader sees.
 
 Usage: python scripts/check_html.py [_build/html]   (run by `make check-html` after `make book`)
 
-For each page listed in the book's table of contents (and the landing page) it:
+Playwright (a Python package of requirements.txt) drives the Chromium of the Debian package
+(``make check-html`` installs it with apt-get if it is missing; Playwright's own browser
+download is not used). For each page listed in the book's table of contents (and the landing
+page) it:
 
-* takes a screenshot with Chromium into ``_build/screenshots/`` (look at them: math, plots and
-  animations should be there);
-* fails on a JavaScript error (an uncaught exception in Chromium's console), except the known,
-  harmless ones listed in ``KNOWN_HARMLESS``;
-* fails on a missing image, a broken internal link or anchor, a Python traceback or error output,
-  a raw object repr such as ``<Figure at 0x...>``, a Markdown table left as raw text, an empty
-  cell output, math that MathJax did not typeset, and a page (with its images) over 8 MB.
-
-It also fails on a page whose math MathJax did not typeset (the page's DOM after loading has no
-MathJax output although the page has math). MathJax is served with the book, so this holds
-offline; without network the CDN scripts (require.js for the widgets) fail to load, which is
-reported as a note, not an error: readers online get them.
+* takes a screenshot into ``_build/screenshots/`` (look at them: math, plots and interactive
+  figures should be there);
+* fails on a JavaScript error (an uncaught exception, or an error that BokehJS logs), except
+  the known, harmless ones listed in ``KNOWN_HARMLESS``;
+* fails on a request that leaves the machine (anything but ``file:``, ``data:`` and ``blob:``
+  URLs: the book serves MathJax and BokehJS itself), except those in ``KNOWN_OFFSITE``,
+  each with the reason it is still there; every such request is blocked, so the page is seen
+  as a reader without network sees it;
+* fails on math that MathJax did not typeset;
+* exercises every interactive figure (``gdlib.viz.web``): waits until BokehJS has drawn it,
+  drags its first slider and, where it has a legend, clicks the first entry, and fails if
+  the picture of its plots (their canvases, not the slider itself) does not change after
+  either;
+* fails on a missing image, a broken internal link or anchor, a Python traceback or error
+  output, a raw object repr such as ``<Figure at 0x...>``, a Markdown table left as raw text,
+  an empty cell output, and a page (with its images) over 8 MB;
+* writes each page's weight (its HTML and its images, the bytes a reader downloads for that
+  page; the scripts every page shares are counted once, apart) to
+  ``_build/page-weights.json``, and prints them.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -36,16 +45,29 @@ KNOWN_HARMLESS = {
     # notebook pages; the second `const` declaration fails, the first one stays in force.
     "Identifier 'THEBE_JS_URL' has already been declared",
 }
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars", "--virtual-time-budget=15000", "--window-size=1280,2400",
-    "--enable-logging=stderr", "--v=0",
-]
-CONSOLE = re.compile(r'INFO:CONSOLE[^\]]*\] "(?P<message>.*)", source: (?P<source>\S*)')
+# Requests to the network that pages still make, each with the reason; blocked all the same
+# (the page is checked as an offline reader sees it) and reported as a note.
+KNOWN_OFFSITE = {
+    # The JPEG-frame player (gdlib.viz.frames, Matplotlib's HTMLWriter) links Font Awesome's
+    # stylesheet for its buttons. It goes with the player, when the chapters' animations
+    # become interactive figures (gdlib.viz.web; issue 15, second part).
+    "https://maxcdn.bootstrapcdn.com/font-awesome/4.4.0/css/font-awesome.min.css":
+        "the frame player's button icons (Font Awesome)",
+}
+LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--hide-scrollbars"]
+VIEWPORT = {"width": 1280, "height": 2400}
+TIMEOUT_MS = 30_000
 REPR = re.compile(r"<[\w.]+(?: object)? at 0x[0-9a-fA-F]+>")
 # A Markdown table left as text: its rule row, "|---|" (Sphinx's smartquotes make it "|—|").
 RAW_TABLE = re.compile(r"\|\s*:?(?:-{3,}|[\u2013\u2014]+):?\s*\|")
+FIGURE_ID = re.compile(r'<div class="gdlib-figure" id="([^"]+)">')
+MATH_TYPESET = ("() => document.querySelector('[id^=\"MathJax-Element\"], mjx-container, "
+                ".MathJax_Display, .MathJax')")
+FIGURE_DRAWN = ("id => { const el = document.getElementById(id);"
+                " return window.Bokeh && el && el.children.length > 0; }")
 
 
 class PageParser(HTMLParser):
@@ -118,6 +140,26 @@ def pages(root: Path) -> list[Path]:
     return [root / f"{name}.html" for name in names]
 
 
+def _local_images(page: Path, parsed: PageParser) -> list[Path]:
+    found = []
+    for src in parsed.images:
+        if src.startswith(("data:", "http://", "https://")):
+            continue
+        path = page.parent / unquote(urlparse(src).path)
+        if path.exists():
+            found.append(path)
+    return found
+
+
+def weight(page: Path) -> dict[str, int]:
+    """The bytes of ``page``: its HTML (inline figures and their data included) and its
+    images. The scripts and styles that every page shares (the theme, MathJax, BokehJS) are
+    not counted: a reader's browser fetches them once for the whole book."""
+    images = sum(p.stat().st_size for p in _local_images(page, parse(page)))
+    html = page.stat().st_size
+    return {"html": html, "images": images, "total": html + images}
+
+
 def static_problems(page: Path, root: Path) -> list[str]:
     problems = []
     parsed = parse(page)
@@ -145,45 +187,154 @@ def static_problems(page: Path, root: Path) -> list[str]:
         problems.append("a Markdown table is shown as raw text")
     for match in sorted(set(REPR.findall(text))):
         problems.append(f"raw object repr shown: {match}")
-    size = page.stat().st_size + sum(
-        (page.parent / unquote(urlparse(src).path)).stat().st_size for src in parsed.images
-        if not src.startswith(("data:", "http")) and (page.parent / unquote(src)).exists())
+    size = weight(page)["total"]
     if size > PAGE_BUDGET_BYTES:
         problems.append(f"page weighs {size / 1e6:.1f} MB, over the 8 MB budget")
     return problems
 
 
-def browser_problems(chromium: str, page: Path, shot: Path) -> tuple[list[str], list[str]]:
-    with tempfile.TemporaryDirectory() as profile:
-        result = subprocess.run(
-            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}",
-             page.as_uri()], capture_output=True, text=True, timeout=120)
-    errors, notes = [], []
-    for match in CONSOLE.finditer(result.stderr):
-        message = match["message"]
-        if not message.startswith("Uncaught"):
-            continue
-        if any(known in message for known in KNOWN_HARMLESS):
-            continue
-        (notes if "net::" in message else errors).append(f"JavaScript: {message}")
-    if "ERR_NAME_NOT_RESOLVED" in result.stderr or "ERR_INTERNET_DISCONNECTED" in result.stderr:
-        notes.append("no network: CDN scripts (MathJax, require.js) did not load")
-    if not shot.exists():
-        errors.append(f"no screenshot (chromium exit {result.returncode})")
-    return errors, notes
+def figure_ids(html: str) -> list[str]:
+    """The ids of the interactive figures (:func:`gdlib.viz.web.embed`) in a page's HTML."""
+    return FIGURE_ID.findall(html)
 
 
-def math_problems(chromium: str, page: Path) -> list[str]:
-    """An error if the page has math that MathJax (2 or 3) left untypeset."""
-    if 'class="math' not in page.read_text(encoding="utf-8"):
-        return []
-    with tempfile.TemporaryDirectory() as profile:
-        result = subprocess.run(
-            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom",
-             page.as_uri()], capture_output=True, text=True, timeout=120)
-    if "MathJax-Element" in result.stdout or "<mjx-container" in result.stdout:
-        return []
-    return ["the page's math was not typeset by MathJax"]
+def has_math(html: str) -> bool:
+    return 'class="math' in html
+
+
+class Visit:
+    """What one page did in the browser: errors, notes, the requests that left the machine."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.notes: list[str] = []
+        self.offsite: list[str] = []
+
+    def request(self, url: str) -> bool:
+        """Record a request; whether it may go ahead (only local ones may)."""
+        if url.startswith(LOCAL_SCHEMES):
+            return True
+        if url in KNOWN_OFFSITE:
+            self.notes.append(f"blocked a known request off the machine ({KNOWN_OFFSITE[url]})")
+        elif url not in self.offsite:
+            self.offsite.append(url)
+            self.errors.append(f"a request leaves the machine: {url}")
+        return False
+
+    def javascript_error(self, message: str) -> None:
+        if not any(known in message for known in KNOWN_HARMLESS):
+            self.errors.append(f"JavaScript: {message.strip().splitlines()[0][:300]}")
+
+    def console(self, kind: str, text: str) -> None:
+        if kind == "error" and "bokeh" in text.lower():
+            self.errors.append(f"BokehJS: {text[:300]}")
+
+
+def drag_slider(page, figure) -> bool:
+    """Drag the figure's first slider handle to 30 % of its track; whether there was one."""
+    handles = figure.locator(".noUi-handle")
+    if handles.count() == 0:
+        return False
+    handle = handles.first.bounding_box()
+    track = figure.locator(".noUi-base").first.bounding_box()
+    y = handle["y"] + handle["height"] / 2
+    page.mouse.move(handle["x"] + handle["width"] / 2, y)
+    page.mouse.down()
+    page.mouse.move(track["x"] + 0.3 * track["width"], y, steps=6)
+    page.mouse.up()
+    return True
+
+
+def first_legend_label(page, figure_id: str) -> str | None:
+    """The label of the first entry of a legend in the figure, from its Bokeh models."""
+    return page.evaluate("""id => {
+        const views = [];
+        function walk(v) {
+          views.push(v);
+          for (const child of (v.child_views || [])) walk(child);
+          if (v.renderer_views) for (const r of v.renderer_views.values()) views.push(r);
+        }
+        for (const root of Object.values(window.Bokeh.index)) {
+          if (root.el.closest && root.el.closest("#" + id)) walk(root);
+        }
+        const legend = views.find(v => v.model.type == "Legend" && v.model.click_policy != "none");
+        if (!legend || legend.model.items.length == 0) return null;
+        const label = legend.model.items[0].label;
+        return label && label.value !== undefined ? label.value : String(label);
+    }""", figure_id)
+
+
+def drawing(figure) -> list[str]:
+    """The pixels of the figure's plots (its canvases, read from the canvases themselves), and
+    not its widgets: a slider that moves its own handle, or shows a tooltip over a plot, but
+    redraws nothing does not count as a change."""
+    canvases = figure.locator("canvas")
+    return [canvases.nth(i).evaluate("c => c.toDataURL()") for i in range(canvases.count())]
+
+
+def exercise_figures(page, ids: list[str], visit: Visit) -> int:
+    """Move a slider and toggle a legend entry in every figure; returns the figures checked."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    checked = 0
+    for number, figure_id in enumerate(ids, 1):
+        name = f"interactive figure {number} ({figure_id})"
+        try:
+            page.wait_for_function(FIGURE_DRAWN, arg=figure_id, timeout=TIMEOUT_MS)
+        except PlaywrightTimeout:
+            visit.errors.append(f"{name} was never drawn (BokehJS did not load or failed)")
+            continue
+        figure = page.locator(f"#{figure_id}")
+        figure.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)  # the figure's first drawing, from its ready callback
+        before = drawing(figure)
+        if not before:
+            visit.errors.append(f"{name} has no plot")
+            continue
+        if not drag_slider(page, figure):
+            visit.errors.append(f"{name} has no slider")
+            continue
+        page.wait_for_timeout(300)
+        moved = drawing(figure)
+        if moved == before:
+            visit.errors.append(f"moving the slider of {name} did not change its drawing")
+        label = first_legend_label(page, figure_id)
+        if label is not None:
+            figure.get_by_text(label, exact=True).first.click()
+            page.wait_for_timeout(300)
+            if drawing(figure) == moved:
+                visit.errors.append(f"hiding {label!r} from the legend of {name} did not "
+                                    f"change its drawing")
+            figure.get_by_text(label, exact=True).first.click()  # and back
+        checked += 1
+    return checked
+
+
+def visit_page(browser, page_path: Path, shot: Path) -> tuple[Visit, int]:
+    """Load one page offline, check its math and figures, take its screenshot."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    visit = Visit()
+    html = page_path.read_text(encoding="utf-8")
+    context = browser.new_context(viewport=VIEWPORT)
+    context.route("**/*", lambda route: route.continue_() if visit.request(route.request.url)
+                  else route.abort())
+    page = context.new_page()
+    page.on("pageerror", lambda error: visit.javascript_error(str(error)))
+    page.on("console", lambda message: visit.console(message.type, message.text))
+    try:
+        page.goto(page_path.as_uri(), wait_until="load", timeout=TIMEOUT_MS)
+        if has_math(html):
+            try:
+                page.wait_for_function(MATH_TYPESET, timeout=TIMEOUT_MS)
+            except PlaywrightTimeout:
+                visit.errors.append("the page's math was not typeset by MathJax")
+        checked = exercise_figures(page, figure_ids(html), visit)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.screenshot(path=str(shot))
+    finally:
+        context.close()
+    return visit, checked
 
 
 def main(argv: list[str]) -> int:
@@ -192,25 +343,39 @@ def main(argv: list[str]) -> int:
     if chromium is None:
         print("chromium is not installed (make check-html installs it with apt-get)")
         return 2
+    from playwright.sync_api import sync_playwright
+
     shots = root.parent / "screenshots"
     shots.mkdir(exist_ok=True)
-    failed = 0
-    for page in pages(root):
-        if not page.exists():
-            print(f"FAIL {page.relative_to(root)}: not built")
-            failed += 1
-            continue
-        name = str(page.relative_to(root)).replace("/", "_").removesuffix(".html")
-        errors, notes = browser_problems(chromium, page, shots / f"{name}.png")
-        errors += static_problems(page, root) + math_problems(chromium, page)
-        status = "FAIL" if errors else "ok  "
-        print(f"{status} {page.relative_to(root)}  (screenshot: {shots.name}/{name}.png)")
-        for line in errors:
-            print(f"     - {line}")
-        for line in sorted(set(notes)):
-            print(f"     note: {line}")
-        failed += bool(errors)
-    print(f"{failed} of {len(pages(root))} pages failed the check")
+    failed, weights, figures = 0, {}, 0
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        for page in pages(root):
+            if not page.exists():
+                print(f"FAIL {page.relative_to(root)}: not built")
+                failed += 1
+                continue
+            name = str(page.relative_to(root)).replace("/", "_").removesuffix(".html")
+            visit, checked = visit_page(browser, page, shots / f"{name}.png")
+            figures += checked
+            errors = visit.errors + static_problems(page, root)
+            weights[str(page.relative_to(root))] = weight(page)
+            status = "FAIL" if errors else "ok  "
+            extra = f", {checked} interactive figure(s) exercised" if checked else ""
+            print(f"{status} {page.relative_to(root)}  (screenshot: {shots.name}/{name}.png"
+                  f"{extra})")
+            for line in errors:
+                print(f"     - {line}")
+            for line in sorted(set(visit.notes)):
+                print(f"     note: {line}")
+            failed += bool(errors)
+        browser.close()
+    (root.parent / "page-weights.json").write_text(json.dumps(weights, indent=1) + "\n")
+    print("\nPage weights (HTML + images, kB):")
+    for page_name, w in weights.items():
+        print(f"  {page_name:<28}{w['total'] / 1e3:8.0f}")
+    print(f"{figures} interactive figures moved and toggled; "
+          f"{failed} of {len(pages(root))} pages failed the check")
     return 1 if failed else 0
 
 

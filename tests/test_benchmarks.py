@@ -108,16 +108,33 @@ def test_numpy_sweeps_match_gdlib():
     np.testing.assert_allclose(sweep.numpy_vectorized(lrs, start, 50), expected, rtol=1e-3)
 
 
-def test_slider_quick():
+def test_slider_quick_times_every_kind_of_change():
     from benchmarks import slider
 
-    res = slider.run(**slider.QUICK)
+    res = slider.run(changes=2, widgets=("introduction", "comparison"))
     check_schema(res)
     f = figures(res)
-    assert f["bowl + sgd: change -> new figure"]["unit"] == "ms"
-    parts = {r["name"] for r in res["rows"] if r["case"] == "bowl + sgd"}
-    assert {"total", "recompute", "draw", "new figure per change"} <= parts
-    assert not plt.get_fignums()  # the peers close their figures
+    for name in ("introduction", "comparison"):
+        for what in ("first move", "move (median)", "move (9 in 10 within)"):
+            assert f[f"{name}: {what}"]["unit"] == "ms"
+            assert f[f"{name}: {what}"]["target"] == {"op": "<=", "value": 100.0}
+    assert f["comparison: disabled knob (slowest)"]["target"]["value"] == 1.0
+    parts = {r["name"] for r in res["rows"] if r["case"] == "comparison"}
+    assert {"made (compiles ahead)", "first move", "move", "draw", "recompute", "menu change",
+            "disabled knob (SGD)", "previous drawing (full redraw + PNG)"} <= parts
+    menu = next(r for r in res["rows"] if r["name"] == "menu change")
+    assert menu["rounds"] == 2 * 9  # every optimizer, twice
+    assert not plt.get_fignums()
+
+
+def test_the_maintainers_table_keeps_the_figures_with_targets(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- targets: start -->\nold\n<!-- targets: end -->\nafter\n")
+    report.write_readme(readme, harness.RESULTS)
+    text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith("after\n") and "old" not in text
+    assert "| benchmark | figure | value | target | met |" in text
+    assert "<= 100 ms" in text and "| Slider latency | introduction: first move |" in text
 
 
 def test_first_call_quick():

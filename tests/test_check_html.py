@@ -1,7 +1,9 @@
-"""The browser check's static part finds what a reader would trip over."""
+"""The browser check finds what a reader would trip over, statically and in Chromium."""
 
 import importlib.util
 from pathlib import Path
+
+import pytest
 
 spec = importlib.util.spec_from_file_location(
     "check_html", Path(__file__).parent.parent / "scripts" / "check_html.py")
@@ -66,7 +68,93 @@ def test_a_table_printed_as_plain_text_is_fine(tmp_path):
     assert check_html.static_problems(page, tmp_path) == []
 
 
-def test_a_page_without_math_needs_no_browser_for_the_math_check(tmp_path):
+def test_figures_and_math_are_found_in_a_page():
+    html = ('<p class="math notranslate">x</p><div class="gdlib-figure" id="gdlib-figure-3">'
+            '</div><div class="gdlib-figure" id="gdlib-figure-4"></div>')
+    assert check_html.figure_ids(html) == ["gdlib-figure-3", "gdlib-figure-4"]
+    assert check_html.has_math(html) and not check_html.has_math("<p>no formulas</p>")
+
+
+def test_requests_off_the_machine_are_blocked_and_fail_unless_known():
+    visit = check_html.Visit()
+    assert visit.request("file:///book/_static/bokeh/bokeh-3.9.2.min.js")
+    assert visit.request("data:image/png;base64,xyz")
+    assert not visit.request("https://cdn.bokeh.org/bokeh/release/bokeh-3.9.2.min.js")
+    assert not visit.request(next(iter(check_html.KNOWN_OFFSITE)))
+    assert visit.errors == ["a request leaves the machine: "
+                            "https://cdn.bokeh.org/bokeh/release/bokeh-3.9.2.min.js"]
+    assert len(visit.notes) == 1
+
+
+def test_javascript_errors_fail_except_the_known_harmless_ones():
+    visit = check_html.Visit()
+    visit.javascript_error("Identifier 'THEBE_JS_URL' has already been declared")
+    visit.console("error", "Got invalid theme mode")  # the theme's noise: not a failure
+    assert visit.errors == []
+    visit.javascript_error("TypeError: x is undefined\n    at f (page.html:3)")
+    visit.console("error", "[bokeh 3.9.2] failed to deserialize")
+    assert visit.errors == ["JavaScript: TypeError: x is undefined",
+                            "BokehJS: [bokeh 3.9.2] failed to deserialize"]
+
+
+def test_a_page_weighs_its_html_and_its_images(tmp_path):
+    (tmp_path / "plot.png").write_bytes(b"x" * 300)
     page = tmp_path / "page.html"
-    page.write_text("<p>no formulas here</p>")
-    assert check_html.math_problems("/no/such/chromium", page) == []
+    page.write_text('<img src="plot.png"><img src="data:image/png;base64,x">')
+    assert check_html.weight(page) == {"html": page.stat().st_size, "images": 300,
+                                       "total": page.stat().st_size + 300}
+
+
+def _page_with(tmp_path, figure_html, extra=""):
+    from gdlib.viz import web
+
+    web.copy_scripts(tmp_path / "_static" / "bokeh")
+    page = tmp_path / "page.html"
+    page.write_text('<!doctype html><html data-content_root="./"><head><meta charset="utf-8">'
+                    f"</head><body>{figure_html}{extra}</body></html>")
+    return page
+
+
+def _figure(wired):
+    from bokeh.layouts import column
+    from bokeh.models import ColumnDataSource, CustomJS, Slider
+    from bokeh.plotting import figure
+
+    from gdlib.viz import web
+
+    plot = figure(width=300, height=200)
+    source = ColumnDataSource({"x": [0.0, 1.0], "y": [0.0, 1.0]})
+    plot.line("x", "y", source=source, legend_label="a line")
+    plot.legend.click_policy = "hide"
+    slider = Slider(start=0, end=10, value=10, step=1, title="tilt")
+    if wired:
+        tilt = "s.data = {x: [0, 1], y: [0, cb_obj.value / 10]};"
+        slider.js_on_change("value", CustomJS(args={"s": source}, code=tilt))
+    return web.embed(column(plot, slider)).data
+
+
+def _browser():
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (make check-html installs it)")
+    from playwright.sync_api import sync_playwright
+
+    return chromium, sync_playwright
+
+
+def test_in_a_browser_a_working_figure_passes_and_a_dead_slider_or_a_cdn_fails(tmp_path):
+    chromium, sync_playwright = _browser()
+    working = _page_with(tmp_path / "a", _figure(wired=True))
+    dead = _page_with(tmp_path / "b", _figure(wired=False),
+                      '<script src="https://cdn.example.org/library.js"></script>')
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium,
+                                             args=check_html.CHROMIUM_ARGS)
+        good, checked = check_html.visit_page(browser, working, tmp_path / "a.png")
+        bad, _ = check_html.visit_page(browser, dead, tmp_path / "b.png")
+        browser.close()
+    assert good.errors == [] and checked == 1 and (tmp_path / "a.png").exists()
+    assert any("moving the slider of interactive figure 1" in e for e in bad.errors), bad.errors
+    assert "a request leaves the machine: https://cdn.example.org/library.js" in bad.errors

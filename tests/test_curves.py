@@ -80,3 +80,19 @@ def test_update_losses_and_epoch_gaps_put_points_where_they_belong():
     assert list(gaps.get_xdata()) == [0, 1, 2, 3]
     assert abs(gaps.get_ydata()[-1] - (float(one.train_losses[-1]) - 0.4)) < 1e-6
     plt.close(fig)
+
+
+def test_explorable_has_one_slider_and_says_how_each_run_ended():
+    import json as json_module
+    import re as re_module
+
+    from gdlib.viz import web
+
+    html = curves.explorable(gdlib.sgd, loss, PARAMS, data.diabetes(), jax.random.key(1), 3, 16,
+                             learning_rate=RATES).data
+    text = json_module.dumps(web.item_of(html))
+    assert len(re_module.findall(r'"name": "Slider"', text)) == 1
+    assert "diverged in epoch" in text and "training loss" in text  # the caption's two endings
+    with pytest.raises(ValueError, match="give one hyperparameter as lists"):
+        curves.explorable(gdlib.momentum, loss, PARAMS, data.diabetes(), jax.random.key(1), 2,
+                          16, learning_rate=[0.01, 0.1], momentum=[0.0, 0.9])

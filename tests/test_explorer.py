@@ -71,3 +71,32 @@ def test_grid_scrubber_has_one_frame_per_grid_point_in_grid_order():
     assert "diverged at step" in captions[4]
     with pytest.raises(ValueError, match="at least one hyperparameter as a list"):
         explorer.grid_scrubber(surfaces.quadratic_bowl(), gdlib.sgd, 5, learning_rate=0.1)
+
+
+def test_one_compiled_program_runs_every_optimizer_as_gdlib_run_does():
+    bowl = surfaces.quadratic_bowl()  # not chaotic: float32 rounding stays small
+    run = explorer.compiled_lineup(bowl, 60)
+    start = np.asarray(bowl.start, np.float32)
+    for name in BY_NAME:
+        rate, knob = explorer.STARTING_VALUES[name]
+        ours = run(name, rate, knob if knob is not None else 0.0)
+        optimizer = BY_NAME[name](**explorer.hyperparams(name, rate, knob or 0.0))
+        theirs = gdlib.run(optimizer, bowl, start, 60, max_loss=explorer.MAX_LOSS)
+        np.testing.assert_allclose(ours.losses, theirs.losses, rtol=1e-4, atol=1e-6)
+        assert int(ours.diverged_at) == int(theirs.diverged_at)
+    with pytest.raises(ValueError, match="learning_rate"):
+        run("adam", -1.0, 0.9)
+
+
+def test_the_menu_does_not_recompile_and_a_disabled_knob_reruns_nothing(titles):
+    ui = explorer.explorer(surfaces.quadratic_bowl(), 30, names=["sgd", "adam"])
+    menu, _, knob, _ = ui.children
+    drawn = len(titles)
+    knob.value = 0.3  # SGD has no knob
+    assert len(titles) == drawn
+    import jax
+
+    with jax.log_compiles():
+        menu.value = "adam"
+        knob.value = 0.5
+    assert len(titles) == drawn + 2

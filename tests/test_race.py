@@ -1,5 +1,6 @@
 """A race runs each optimizer exactly as gdlib.run would, and draws what it ran."""
 
+import json
 import re
 
 import matplotlib
@@ -110,3 +111,59 @@ def test_draw_3d_lays_each_path_on_the_surface():
     np.testing.assert_allclose(z, np.asarray(runs["Adam"].losses), rtol=1e-6)
     np.testing.assert_allclose(np.asarray(saddle(jnp.stack([x, y], -1))), z, rtol=1e-5,
                                atol=1e-6)
+
+
+# The interactive replay (Bokeh) --------------------------------------------------------------
+
+def _replay_parts(html):
+    from gdlib.viz import web
+
+    item = web.item_of(html)
+    text = json.dumps(item, ensure_ascii=False)
+    return item, text
+
+
+def test_replay_carries_every_step_of_every_run_and_a_legend_entry_for_each():
+    from test_web import arrays
+
+    from gdlib.viz import packing
+
+    bowl = surfaces.quadratic_bowl()
+    runs = race.race(bowl, race.lineup(sgd_rate=0.05, adaptive_rate=0.05), 60)
+    html = race.replay(bowl, runs, title="a bowl").data
+    item, text = _replay_parts(html)
+    packed = max((a for a in arrays(html) if a.dtype == np.uint16), key=np.size)
+    codes = packed.reshape(len(runs), 3, 61)
+    _, box = race.packed_runs(bowl, runs)
+    for r, trajectory in enumerate(runs.values()):
+        xy = np.asarray(trajectory.params)
+        back = packing.unpack(codes[r, 0], box[0], box[1])
+        assert np.nanmax(np.abs(back - xy[:, 0])) <= (box[1] - box[0]) / packing.TOP
+    labels = re.findall(r'"name": "LegendItem", "id": "[^"]+", "attributes": \{"label": '
+                        r'\{"type": "value", "value": "([^"]+)"', text)
+    assert labels[:9] == list(runs) and "start" in labels and "global minimum" in labels
+    assert '"click_policy": "hide"' in text and '"end": 60' in text and "▶ Play" in text
+    for name in runs:
+        assert race.COLORS[name] in text
+
+
+def test_replay_text_does_not_depend_on_the_last_digits_of_the_runs(monkeypatch):
+    import itertools
+
+    from test_web import sanitize
+
+    from gdlib.viz import web
+
+    banana = surfaces.rosenbrock()
+    racers = {"SGD": gdlib.sgd(1e-3), "Adam": gdlib.adam(0.05)}
+    pages = []
+    for start in ([-1.2, 1.0], [-1.2 * (1 + 1e-6), 1.0]):  # another CPU's rounding, in effect
+        monkeypatch.setattr(web, "_figures", itertools.count(1))
+        runs = race.race(banana, racers, 200, start=start)
+        pages.append(sanitize(race.replay(banana, runs).data))
+    assert pages[0] == pages[1]
+
+
+def test_replay_needs_runs():
+    with pytest.raises(ValueError, match="at least one run"):
+        race.replay(surfaces.saddle(), {})

@@ -5,8 +5,11 @@ path on a 2-D surface, the picture is the loss of a model during training, and b
 loss for every value of the hyperparameter, so the current value shows where it sits: too
 small, about right, too large or diverged.
 
-* :func:`scrubber`: one frame per value, all trained in one ``vmap``-ped call, stored as a
-  JavaScript animation that works without a kernel.
+* :func:`explorable`: every value trained in one ``vmap``-ped call, as an interactive figure
+  for the static HTML: a slider over the values redraws the curve (Bokeh, see
+  :mod:`gdlib.viz.web`).
+* :func:`scrubber`: the same as JPEG frames (the older player, until every chapter uses
+  :func:`explorable`).
 * :func:`live_explorer`: a logarithmic slider that retrains with JAX as it moves.
 * :func:`learning_rate_regimes`: "too small", "about right", "too large", "diverged", from the
   final losses of a sweep.
@@ -17,7 +20,7 @@ A run that diverges says so in its title ("diverged in epoch 3"); no value raise
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -27,8 +30,8 @@ from matplotlib.lines import Line2D
 
 from gdlib.optim.base import GradientTransformation
 from gdlib.problems.data import Dataset
-from gdlib.train.training import History, Loss, train_sweep
-from gdlib.viz import frames
+from gdlib.train.training import History, Loss, shuffled_orders, train_sweep
+from gdlib.viz import controls, frames, packing
 from gdlib.viz.live_figure import LiveFigure
 from gdlib.viz.widgets import SYMBOLS
 
@@ -226,8 +229,10 @@ def live_explorer(make_optimizer: Callable[..., GradientTransformation], loss_fn
 
     low, high, value = learning_rate
     values = np.geomspace(low, high, num_points)
-    runs = train_sweep(make_optimizer, loss_fn, params, data, key, num_epochs, batch_size,
-                       learning_rate=values, **fixed)
+    # The same mini-batches as train(key=key), shuffled once here rather than at every move.
+    orders = shuffled_orders(key, num_epochs, data.x_train.shape[0])
+    runs = train_sweep(make_optimizer, loss_fn, params, data, None, num_epochs, batch_size,
+                       orders=orders, learning_rate=values, **fixed)
     diverged = np.asarray(runs.diverged_at) >= 0
     limits = _limits(runs, optimum)
     finals = _gaps(runs.train_losses[:, -1], optimum)
@@ -239,12 +244,13 @@ def live_explorer(make_optimizer: Callable[..., GradientTransformation], loss_fn
                             live.figure)[1:]
     live.figure.axes[0].set(ylabel=_label(optimum), title="this run")
     heading = live.figure.suptitle(" ")
+    live.moving(curve, marker, heading)  # the axes and every run's curve are drawn once
     epochs = np.arange(num_epochs + 1)
 
     def redraw(*_):
         rate = float(slider.value)
-        one = train_sweep(make_optimizer, loss_fn, params, data, key, num_epochs, batch_size,
-                          learning_rate=[rate], **fixed)
+        one = train_sweep(make_optimizer, loss_fn, params, data, None, num_epochs, batch_size,
+                          orders=orders, learning_rate=[rate], **fixed)
         curve.set_data(epochs, _gaps(one.train_losses[0], optimum))
         bad = int(one.diverged_at[0]) >= 0
         final = _gaps(one.train_losses[0, -1], optimum)
@@ -255,3 +261,97 @@ def live_explorer(make_optimizer: Callable[..., GradientTransformation], loss_fn
     slider.observe(redraw, names="value")
     redraw()
     return ipywidgets.VBox([slider, live.image])
+
+
+# The explorable's callback: decode the run the slider points at and draw it.
+_EXPLORE_JS = (packing.DECODE_JS + controls.FORMAT_JS + controls.INDEX_JS + controls.VALUES_JS
+               + controls.MARK_JS + """
+function gdlibShow() {
+  const r = gdlibIndex(), n = epochs + 1;
+  const epoch = new Float64Array(n);
+  for (let t = 0; t < n; t++) epoch[t] = t;
+  curve.data = {epoch: epoch, gap: gdlibDecode(packed, r * n, n, box[0], box[1], true)};
+  const ending = diverged[r] >= 0 ? "diverged in epoch " + diverged[r]
+                                  : "training loss " + gdlibFormat(finals[r]) + " after "
+                                    + epochs + " epochs";
+  caption.text = gdlibValues() + ": " + ending;
+  gdlibMark(r);
+}
+gdlibShow();
+""")
+
+
+def explorable(make_optimizer: Callable[..., GradientTransformation], loss_fn: Loss,
+               params: PyTree, data: Dataset, key: Any, num_epochs: int, batch_size: int, *,
+               optimum: float = 0.0, initial: Mapping[str, float] | None = None,
+               width: int = 300, **hyperparams: Any):
+    """Training curves for every value of one hyperparameter, trained in one vmapped call, as
+    an interactive figure that works in a static page, offline.
+
+    Left, the training loss (minus ``optimum``) after each epoch for the value the slider
+    shows, with a caption saying how the run ended (as :func:`describe` writes it); right,
+    every run's loss after the last epoch against the value, with a marker on the current
+    one, so the reader sees where it sits: too small, about right, too large, diverged.
+
+    Args:
+        make_optimizer: an optimizer factory such as ``gdlib.sgd``.
+        loss_fn, params, data, key, num_epochs, batch_size: as in
+            :func:`gdlib.train.training.train`; every run sees the same mini-batches.
+        optimum: subtracted from the losses before the log scale (e.g. the batch solution's
+            training loss), 0 by default.
+        initial: where the slider starts (the nearest value; default: the middle one).
+        width: the width of the left panel in CSS pixels.
+        **hyperparams: exactly one list (the slider) and any fixed numbers.
+
+    Returns:
+        ``IPython.display.HTML`` (see :func:`gdlib.viz.web.embed`).
+    """
+    from bokeh.layouts import column, row
+    from bokeh.models import ColumnDataSource, CustomJS, Div, FixedTicker, HoverTool, Range1d
+    from bokeh.plotting import figure
+
+    from gdlib.viz import web
+
+    lists, fixed = controls.slider_lists(hyperparams, most=1)
+    runs = train_sweep(make_optimizer, loss_fn, params, data, key, num_epochs, batch_size,
+                       **hyperparams)
+    gaps = _gaps(runs.train_losses, optimum)
+    box = list(packing.GAP_EXPONENTS)
+    codes = packing.pack_log(gaps, *box)
+    diverged = np.asarray(runs.diverged_at, dtype=np.int32)
+    finals = np.asarray(runs.train_losses[:, -1], dtype=np.float32)
+    low, high = web.decades(_limits(runs, optimum))  # up to 1000x the start: not the blow-ups
+
+    plot = figure(frame_width=width, frame_height=int(width * 0.75), y_axis_type="log",
+                  x_range=Range1d(0, num_epochs, bounds=(0, num_epochs)),
+                  y_range=Range1d(low, high), tools="pan,wheel_zoom,box_zoom,reset",
+                  title="this run")
+    curve = ColumnDataSource({"epoch": np.zeros(0), "gap": np.zeros(0)})
+    color = "crimson"
+    line = web.glyph(plot, curve, "Line", x="epoch", y="gap", line_color=color, line_width=2)
+    web.glyph(plot, curve, "Scatter", x="epoch", y="gap", size=5, fill_color=color,
+              line_color=color)
+    plot.xaxis.axis_label = "epoch"
+    plot.yaxis.axis_label = _label(optimum)
+    plot.yaxis.ticker = FixedTicker(ticks=web.log_ticks(low, high, most=6))
+    plot.add_tools(HoverTool(renderers=[line], tooltips=[("epoch", "@epoch{0}"),
+                                                         ("loss", "@gap{%.3g}")],
+                             formatters={"@gap": "printf"}, mode="vline"))
+    web.style(plot)
+    name, values = next(iter(lists.items()))
+    slider = controls.slider(name, values, value=(initial or {}).get(name),
+                             width=int(width * 1.2))
+    caption = Div(text="", width=int(width * 1.2), styles={"font-size": "14px"})
+    outcome = np.where(diverged >= 0, np.nan, _gaps(finals, optimum))
+    every, current, extra = controls.outcome_panel(lists, outcome, width=int(width * 0.75),
+                                                   title="after the last epoch")
+    every.frame_height = plot.frame_height
+    every.yaxis.axis_label = _label(optimum)
+    show = CustomJS(code=_EXPLORE_JS, args={
+        "sliders": [slider], "sizes": [len(values)], "curve": curve, "packed": codes.ravel(),
+        "box": box, "epochs": int(num_epochs), "diverged": diverged, "finals": finals,
+        "caption": caption, "current": current, **controls.caption_values(lists, fixed),
+        **extra})
+    slider.js_on_change("value", show)
+    layout = column(row(plot, every), caption, slider)
+    return web.embed(layout, on_ready=[show])

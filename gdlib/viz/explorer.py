@@ -2,8 +2,8 @@
 
 * :func:`explorer`: a menu of optimizers and two sliders, the learning rate and the optimizer's
   "momentum" knob (γ for Momentum and NAG, ρ for Adadelta, γ for RMSprop's decay, β₁ for the
-  Adam family). Every change reruns the optimizer with JAX through :func:`gdlib.sweep`, whose
-  compiled loop is reused, so only drawing costs time.
+  Adam family). Every change reruns the optimizer with JAX in one program compiled ahead for
+  all of them (:func:`compiled_lineup`), and redraws only what moves.
 * :func:`grid_scrubber`: the same picture precomputed for every point of a grid of values in
   one vmapped call, as an animation a reader of the static HTML can scrub through; each
   frame's title names its values.
@@ -28,7 +28,7 @@ from gdlib.train.runner import Trajectory, grid, sweep
 from gdlib.viz import frames
 from gdlib.viz.live_figure import LiveFigure
 from gdlib.viz.plotting import contour, loss_curve, path
-from gdlib.viz.widgets import MAX_LOSS, SYMBOLS, _loss_limits, _move, _one, title
+from gdlib.viz.widgets import MAX_LOSS, SYMBOLS, _loss_limits, _move, _one, live_limits, title
 
 #: The hyperparameter that plays the part of momentum in each optimizer (None: there is none).
 KNOBS: dict[str, str | None] = {
@@ -75,6 +75,67 @@ def _figure(surface: Surface, dpi: int = 100) -> tuple[Figure, Axes, Axes]:
     return fig, ax_path, ax_loss
 
 
+def compiled_lineup(surface: Surface, num_steps: int, names: Any = None, *, start: Any = None,
+                    max_loss: float = MAX_LOSS) -> Callable[[str, float, float], Trajectory]:
+    r"""One compiled program that runs any of the optimizers ``names`` on ``surface``.
+
+    The explorer's menu switches between optimizers, and each one compiled on its own costs
+    a reader half a second at the first choice. Here every optimizer's loop is a branch of
+    one ``lax.switch``, traced and compiled once, ahead of time; the optimizer's position in
+    the menu, the learning rate and the knob (:data:`KNOBS`) are its arguments. Only the
+    chosen branch runs. Each call first builds the optimizer from the concrete values, so a
+    bad value raises the optimizer's usual ``ValueError``.
+
+    Returns:
+        ``run(name, learning_rate, knob) -> Trajectory`` (``knob`` is ignored by SGD and
+        Adagrad).
+
+    Example:
+        >>> from gdlib.problems import surfaces
+        >>> run = compiled_lineup(surfaces.quadratic_bowl(), 30, ["sgd", "adam"])
+        >>> run("adam", 0.1, 0.9).describe() == run("adam", 0.1, 0.9).describe()
+        True
+        >>> run("sgd", 0.1, 0.0).losses.shape
+        (31,)
+    """
+    import jax
+    from jax import lax
+
+    from gdlib.train.compilation import QUICK_CPU_OPTIONS
+    from gdlib.train.runner import _check_max_loss, _trajectory
+
+    names = list(BY_NAME if names is None else names)
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        raise ValueError(f"names must be among {list(BY_NAME)}, got {unknown}")
+    start = np.asarray(surface.start if start is None else start, dtype=np.float32)
+    max_loss = _check_max_loss(max_loss)
+
+    def branch(name):
+        def one(learning_rate, knob):
+            optimizer = BY_NAME[name](**{k: (learning_rate if k == "learning_rate" else knob)
+                                         for k in hyperparams(name, 1.0, 0.0)})
+            return _trajectory(optimizer, surface, start, num_steps, max_loss)
+        return one
+
+    def program(index, learning_rate, knob):
+        return lax.switch(index, [branch(n) for n in names], learning_rate, knob)
+
+    # A few hundred steps on two coordinates run in microseconds even when XLA optimizes
+    # little, and compiling nine loops is what the reader would wait for.
+    options = QUICK_CPU_OPTIONS if jax.default_backend() == "cpu" else None
+    scalar = np.float32(0.0)
+    compiled = jax.jit(program, compiler_options=options).lower(
+        np.int32(0), scalar, scalar).compile()
+
+    def run(name: str, learning_rate: float, knob: float) -> Trajectory:
+        BY_NAME[name](**hyperparams(name, learning_rate, knob))  # checks the values
+        return compiled(np.int32(names.index(name)), np.float32(learning_rate),
+                        np.float32(knob))
+
+    return run
+
+
 def explorer(surface: Surface, num_steps: int, *, names: Any = None,
              learning_rate: tuple[float, float] = (1e-4, 2.0),
              knob: tuple[float, float] = (0.0, 0.99), start: Any = None,
@@ -83,7 +144,10 @@ def explorer(surface: Surface, num_steps: int, *, names: Any = None,
 
     Choosing an optimizer moves the sliders to its :data:`STARTING_VALUES`; the second
     slider is named after the optimizer's knob (:data:`KNOBS`) and is disabled for SGD and
-    Adagrad, which have none.
+    Adagrad, which have none (moving it then reruns nothing). Every optimizer runs in one
+    program compiled when the explorer is made (:func:`compiled_lineup`), so neither a
+    slider nor the menu waits for a compilation, and a change redraws only the path, the
+    loss curve and the title (:class:`gdlib.viz.live_figure.LiveFigure`).
 
     Args:
         surface: a :mod:`gdlib.problems.surfaces` test function.
@@ -100,7 +164,7 @@ def explorer(surface: Surface, num_steps: int, *, names: Any = None,
     import ipywidgets
 
     names = list(BY_NAME if names is None else names)
-    start = np.asarray(surface.start if start is None else start, dtype=np.float32)
+    run_one = compiled_lineup(surface, num_steps, names, start=start, max_loss=max_loss)
     first_rate, first_knob = STARTING_VALUES[names[0]]
     menu = ipywidgets.Dropdown(options=names, value=names[0], description="optimizer")
     rate = ipywidgets.FloatLogSlider(
@@ -113,9 +177,7 @@ def explorer(surface: Surface, num_steps: int, *, names: Any = None,
 
     def run_for() -> tuple[dict[str, float], Trajectory]:
         values = hyperparams(menu.value, rate.value, second.value)
-        runs = sweep(BY_NAME[menu.value], surface, start, num_steps, max_loss=max_loss,
-                     **{k: [v] for k, v in values.items()})
-        return values, _one(runs, 0)
+        return values, run_one(menu.value, rate.value, second.value)
 
     live = LiveFigure(figsize=FIGSIZE)
     ax_path, ax_loss = live.subplots(1, 2)
@@ -123,8 +185,9 @@ def explorer(surface: Surface, num_steps: int, *, names: Any = None,
     run = run_for()[1]
     line = path(ax_path, run)
     curve = loss_curve(ax_loss, run, min_value=surface.min_value)
-    ax_loss.set_xlim(0, num_steps)
+    ax_loss.set(xlim=(0, num_steps), ylim=live_limits(run.losses[0] - surface.min_value))
     heading = live.figure.suptitle(" ")
+    live.moving(line, curve, heading)
 
     def redraw(*_):
         if choosing[0]:
@@ -134,9 +197,12 @@ def explorer(surface: Surface, num_steps: int, *, names: Any = None,
         second.description = SYMBOLS.get(KNOBS[name] or "", "–")
         values, run = run_for()
         _move(line, curve, run, surface.min_value)
-        ax_loss.set_ylim(_loss_limits(run.losses, surface.min_value))
         heading.set_text(f"{name}: {title(values, run)}")
         live.refresh()
+
+    def knob_moved(change):
+        if KNOBS[menu.value] is not None:  # SGD and Adagrad have no knob: nothing to rerun
+            redraw(change)
 
     def choose(change):
         rate_value, knob_value = STARTING_VALUES[change["new"]]
@@ -151,7 +217,7 @@ def explorer(surface: Surface, num_steps: int, *, names: Any = None,
 
     menu.observe(choose, names="value")
     rate.observe(redraw, names="value")
-    second.observe(redraw, names="value")
+    second.observe(knob_moved, names="value")
     redraw()
     return ipywidgets.VBox([menu, rate, second, live.image])
 

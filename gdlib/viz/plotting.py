@@ -19,10 +19,12 @@ from gdlib.train.runner import Trajectory
 
 
 def contour(surface: Surface, ax: Axes | None = None, *, n: int = 201, levels: int = 25,
-            marks: bool = True) -> Axes:
+            marks: bool = True, cmap: str = "Blues_r", alpha: float = 0.85) -> Axes:
     """Draw ``surface`` over its window with log-spaced levels of ``f - min_value``.
 
-    Minima are drawn as stars (filled for global ones) and saddle points as crosses.
+    Minima are drawn as stars (filled for global ones) and saddle points as crosses. The
+    interactive figures draw the map in light greys (``cmap="Greys_r"``), under paths in
+    the colours of :mod:`gdlib.viz.palette`.
 
     Example:
         >>> import gdlib
@@ -34,7 +36,7 @@ def contour(surface: Surface, ax: Axes | None = None, *, n: int = 201, levels: i
     X, Y, Z = surface.grid(n)
     height = np.maximum(Z - surface.min_value, 0) + 1e-3 * max(np.ptp(Z), 1e-12)
     bounds = np.geomspace(height.min(), height.max(), levels)
-    ax.contourf(X, Y, height, levels=bounds, norm=LogNorm(), cmap="Blues_r", alpha=0.85)
+    ax.contourf(X, Y, height, levels=bounds, norm=LogNorm(), cmap=cmap, alpha=alpha)
     ax.contour(X, Y, height, levels=bounds, norm=LogNorm(), colors="white", linewidths=0.4)
     if marks:
         for point in surface.minima:

@@ -4,11 +4,15 @@ r"""Race several optimizers on one surface: one compiled call, then pictures of 
 * :func:`race`: run them all from the same start, in one jitted call.
 * :func:`standings`: how each run ended, as a small text table.
 * :func:`draw`: paths on the contour map beside the loss curves (a still picture).
-* :func:`animate`: the same picture as an animation that plays in the static HTML.
+* :func:`replay`: the race as an interactive figure for the static HTML: every step, a step
+  slider and a play button, optimizers shown or hidden from the legend, step and loss on
+  hover (Bokeh, see :mod:`gdlib.viz.web`).
+* :func:`animate`: the same picture as JPEG frames (the older player, until every chapter
+  uses :func:`replay`).
 * :func:`draw_3d`: the paths on the surface itself, in three dimensions.
 
-Every optimizer keeps one color in every picture (:data:`COLORS`), so a reader can follow
-"Adam" from one figure to the next.
+Every optimizer keeps one color in every picture (:data:`COLORS`, from
+:mod:`gdlib.viz.palette`), so a reader can follow "Adam" from one figure to the next.
 """
 
 from __future__ import annotations
@@ -28,18 +32,14 @@ from gdlib.optim.base import GradientTransformation
 from gdlib.optim.hyperparams import check_fraction, check_positive_int, check_range
 from gdlib.problems.surfaces import Surface
 from gdlib.train.runner import Trajectory, run
-from gdlib.viz import frames
+from gdlib.viz import frames, packing, palette
 from gdlib.viz.plotting import contour
 
 #: A loss above this counts as diverged (the test surfaces start below 100).
 MAX_LOSS = 1e6
 
-#: One color per optimizer, the same in every picture.
-COLORS = {
-    "SGD": "#7f7f7f", "Momentum": "#1f77b4", "NAG": "#17becf", "Adagrad": "#2ca02c",
-    "Adadelta": "#bcbd22", "RMSprop": "#8c564b", "Adam": "#d62728", "AdaMax": "#ff7f0e",
-    "Nadam": "#e377c2",
-}
+#: One color per optimizer, the same in every picture (:data:`gdlib.viz.palette.COLORS`).
+COLORS = palette.COLORS
 
 
 def lineup(sgd_rate: float = 0.01, adaptive_rate: float = 0.05, *, momentum: float = 0.9,
@@ -189,7 +189,7 @@ def draw(surface: Surface, runs: Mapping[str, Trajectory], *, title: str | None 
     steps = 0
     for name, trajectory in runs.items():
         xy = np.asarray(trajectory.params)
-        color = COLORS.get(name)
+        color = palette.color(name)
         ax_path.plot(xy[:, 0], xy[:, 1], "-", lw=1.4, color=color, label=name)
         gap = _gap(trajectory, surface.min_value)
         ax_loss.plot(np.arange(gap.size), np.where(gap > 0, gap, np.nan), lw=1.4, color=color,
@@ -234,7 +234,7 @@ def animate(surface: Surface, runs: Mapping[str, Trajectory], *, num_frames: int
     steps = frame_steps(num_steps, num_frames)
     tracks, moving = [], []
     for name, trajectory in runs.items():
-        color = COLORS.get(name)
+        color = palette.color(name)
         (trail,) = ax_path.plot([], [], "-", lw=1.4, color=color, label=name)
         (dot,) = ax_path.plot([], [], "o", ms=5, color=color, mec="black", mew=0.5)
         (curve,) = ax_loss.plot([], [], lw=1.4, color=color, label=name)
@@ -258,6 +258,172 @@ def animate(surface: Surface, runs: Mapping[str, Trajectory], *, num_frames: int
 
     pictures = frames.render(fig, moving, update, len(steps))
     return frames.to_html(pictures, interval_ms=interval_ms)
+
+
+_REPLAY_JS = packing.DECODE_JS + """
+function gdlibRace() {
+  if (slider.__gdlib) return slider.__gdlib;
+  const n = slider.end + 1, runs = [];
+  for (let r = 0; r < trails.length; r++) {
+    const at = 3 * r * n;
+    runs.push({x: gdlibDecode(packed, at, n, box[0], box[1], false),
+               y: gdlibDecode(packed, at + n, n, box[2], box[3], false),
+               gap: gdlibDecode(packed, at + 2 * n, n, box[4], box[5], true)});
+  }
+  const step = new Float64Array(n);
+  for (let t = 0; t < n; t++) step[t] = t;
+  slider.__gdlib = {runs: runs, step: step};
+  return slider.__gdlib;
+}
+function gdlibShow(t) {
+  const race = gdlibRace();
+  for (let r = 0; r < race.runs.length; r++) {
+    const run = race.runs[r], k = t + 1;
+    trails[r].data = {x: run.x.subarray(0, k), y: run.y.subarray(0, k),
+                      step: race.step.subarray(0, k), gap: run.gap.subarray(0, k)};
+    dots[r].data = {x: [run.x[t]], y: [run.y[t]], step: [t], gap: [run.gap[t]]};
+  }
+}
+"""
+
+_PLAY_JS = """
+function stop() { clearInterval(button.__timer); button.__timer = null; button.label = "▶ Play"; }
+if (button.__timer) { stop(); return; }
+if (slider.value >= slider.end) slider.value = 0;
+const stride = Math.max(1, Math.ceil(slider.end / 200));
+button.label = "❚❚ Pause";
+button.__timer = setInterval(function () {
+  const next = Math.min(slider.end, slider.value + stride);
+  slider.value = next;
+  if (next >= slider.end) stop();
+}, 40);
+"""
+
+
+def packed_runs(surface: Surface, runs: Mapping[str, Trajectory]) -> tuple[np.ndarray, list]:
+    """The runs of a race as :func:`gdlib.viz.packing.pack_paths` packs them for a page.
+
+    Example:
+        >>> import gdlib
+        >>> from gdlib.problems import surfaces
+        >>> bowl = surfaces.quadratic_bowl()
+        >>> codes, box = packed_runs(bowl, race(bowl, {"SGD": gdlib.sgd(0.1)}, 20))
+        >>> codes.shape, codes.dtype, box
+        ((1, 3, 21), dtype('uint16'), [-6.0, 6.0, -6.0, 6.0, -40.0, 10.0])
+    """
+    length = max(np.shape(t.losses)[-1] for t in runs.values())
+    xy = np.full((len(runs), length, 2), np.nan)
+    gaps = np.full((len(runs), length), np.nan)
+    for r, trajectory in enumerate(runs.values()):
+        steps = np.shape(trajectory.losses)[-1]
+        xy[r, :steps] = np.asarray(trajectory.params, dtype=np.float64)
+        gaps[r, :steps] = _gap(trajectory, surface.min_value)
+    return packing.pack_paths(surface.window, xy, gaps)
+
+
+def replay(surface: Surface, runs: Mapping[str, Trajectory], *, title: str | None = None,
+           window: tuple[tuple[float, float], tuple[float, float]] | None = None,
+           width: int = 260):
+    """The race as an interactive figure that plays in a static web page, without a kernel.
+
+    Left, the paths over the contour map up to the step the slider shows, with a dot where
+    each optimizer is at that step; right, each optimizer's gap to the minimum against the
+    step (faint: the whole run; bright: up to that step). The step slider and the play
+    button move through every step of the race; a click on a name in the legend hides or
+    shows that optimizer in both panels; hovering over a path or a curve gives the
+    optimizer, the step and the gap. Each optimizer has its colour of
+    :mod:`gdlib.viz.palette`. The map can be zoomed (the paths are vectors).
+
+    Args:
+        surface: the surface raced on.
+        runs: trajectories by name, e.g. from :func:`race` (same number of steps).
+        title: the map's title (default: the surface's name).
+        window: ``((xmin, xmax), (ymin, ymax))`` to show (default: the surface's window).
+        width: the width of the map in CSS pixels (the loss panel is about as wide).
+
+    Returns:
+        ``IPython.display.HTML`` (see :func:`gdlib.viz.web.embed`).
+
+    Example:
+        >>> import gdlib
+        >>> from gdlib.problems import surfaces
+        >>> bowl = surfaces.quadratic_bowl()
+        >>> html = replay(bowl, race(bowl, {"SGD": gdlib.sgd(0.1), "Adam": gdlib.adam(0.1)}, 30))
+        >>> "Bokeh" in html.data and "data:image/png;base64," in html.data
+        True
+    """
+    from bokeh.layouts import column, row
+    from bokeh.models import (
+        Button,
+        ColumnDataSource,
+        CustomJS,
+        HoverTool,
+        Legend,
+        LegendItem,
+        Range1d,
+        Slider,
+    )
+    from bokeh.plotting import figure
+
+    from gdlib.viz import backdrop, web
+
+    if not runs:
+        raise ValueError("replay needs at least one run")
+    shown = backdrop.zoomed(surface, window)
+    codes, box = packed_runs(shown, runs)
+    num_steps = codes.shape[-1] - 1
+    gaps = np.concatenate([_gap(t, surface.min_value) for t in runs.values()])
+    low, high = web.decades(gaps)
+    path_plot = backdrop.map_plot(shown, width=width, title=title)
+    frame_height = path_plot.frame_height
+    loss_plot = figure(frame_width=int(width * 0.58), frame_height=frame_height,
+                       y_axis_type="log", x_range=Range1d(0, num_steps, bounds=(0, num_steps)),
+                       y_range=Range1d(low, high), tools="pan,wheel_zoom,box_zoom,reset",
+                       title="gap to the minimum")
+    loss_plot.xaxis.axis_label = "step t"
+    loss_plot.yaxis.axis_label = "J(θₜ) − J*"
+    empty = {"x": np.zeros(0), "y": np.zeros(0), "step": np.zeros(0), "gap": np.zeros(0)}
+    trails, dots, items, hovered = [], [], [], []
+    for name, color in zip(runs, palette.colors(list(runs)), strict=True):
+        trail, dot = ColumnDataSource(dict(empty)), ColumnDataSource(dict(empty))
+        drawn = [
+            web.glyph(path_plot, trail, "Line", x="x", y="y", line_color=color, line_width=2,
+                      name=name),
+            web.glyph(path_plot, dot, "Scatter", x="x", y="y", size=9, fill_color=color,
+                      line_color="black", name=name),
+            web.glyph(loss_plot, trail, "Line", x="step", y="gap", line_color=color,
+                      line_width=2, name=name),
+        ]
+        hovered += [drawn[0], drawn[2]]
+        items.append(LegendItem(label=name, renderers=drawn))
+        trails.append(trail)
+        dots.append(dot)
+    start = np.asarray(next(iter(runs.values())).params, dtype=np.float64)[:1]
+    start_mark = web.glyph(path_plot, ColumnDataSource({"x": start[:, 0], "y": start[:, 1]}),
+                           "Scatter", x="x", y="y", marker="circle", size=11,
+                           fill_color="white", line_color="black", line_width=2, name="start")
+    tooltips = [("", "$name"), ("step", "@step{0}"), ("J − J*", "@gap{%.3g}")]
+    for plot in (path_plot, loss_plot):
+        plot.add_tools(HoverTool(renderers=[r for r in hovered if r in plot.renderers],
+                                 tooltips=tooltips, formatters={"@gap": "printf"}))
+    legend = Legend(items=[*items, web.legend_item("start", loss_plot, [start_mark]),
+                           *backdrop.marks(path_plot, loss_plot)],
+                    click_policy="hide", label_text_font_size=web.FONT["legend"],
+                    title="click to hide", title_text_font_size=web.FONT["legend"], spacing=1,
+                    glyph_width=18, label_height=16, padding=4, margin=4)
+    loss_plot.add_layout(legend, "right")
+    web.style(loss_plot)
+    slider = Slider(start=0, end=num_steps, value=num_steps, step=1, title="step",
+                    width=int(width * 2.0))
+    button = Button(label="▶ Play", width=90)
+    args = {"slider": slider, "trails": trails, "dots": dots, "packed": codes.ravel(),
+            "box": box}
+    show = CustomJS(args=args, code=_REPLAY_JS + "gdlibShow(slider.value);")
+    slider.js_on_change("value", show)
+    button.js_on_event("button_click", CustomJS(args={"slider": slider, "button": button},
+                                                code=_PLAY_JS))
+    layout = column(row(path_plot, loss_plot), row(button, slider))
+    return web.embed(layout, on_ready=[show])
 
 
 def draw_3d(surface: Surface, runs: Mapping[str, Trajectory], *, ax: Any = None, n: int = 60,
@@ -305,7 +471,7 @@ def draw_3d(surface: Surface, runs: Mapping[str, Trajectory], *, ax: Any = None,
         inside = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
         xy = np.where(inside[:, None], xy, np.nan)
         z = height(np.asarray(trajectory.losses, dtype=float))
-        ax.plot(xy[:, 0], xy[:, 1], z, "-", lw=1.8, color=COLORS.get(name), label=name,
+        ax.plot(xy[:, 0], xy[:, 1], z, "-", lw=1.8, color=palette.color(name), label=name,
                 zorder=10)
     ax.computed_zorder = False  # draw the paths over the surface, even where it hides them
     ax.view_init(elev=elevation, azim=azimuth)
