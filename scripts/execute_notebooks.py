@@ -7,9 +7,10 @@ The book is built from the outputs stored in the notebooks and nbval compares fr
 them, so those outputs must come from a known state: a fresh kernel of the interpreter running
 this script (kernel name ``python3``, whatever kernels the user has installed), on the CPU
 (``JAX_PLATFORMS=cpu``), cells in order (execution counts 1, 2, 3, ...), and no timing or
-other run-specific metadata. Widget state is stored, so that the HTML shows widgets; the
-random ids of widget models and of ``FuncAnimation.to_jshtml()`` animations are replaced by
-ids derived from the notebook's name and their order. Run twice, it writes the same files,
+other run-specific metadata. Widget state is not stored (live widgets need a kernel, and the
+pages remove their outputs); the random ids of widget models and of
+``FuncAnimation.to_jshtml()`` animations are replaced by ids derived from the notebook's name
+and their order. Run twice, it writes the same files,
 as long as the notebooks print nothing volatile themselves (memory addresses, timings, temporary
 paths: see nbval_sanitize.cfg).
 
@@ -104,9 +105,9 @@ def random_ids(nb: nbformat.NotebookNode) -> list[str]:
     order: dict[str, None] = {}
 
     def visit(model_id: str) -> None:
-        if model_id in state and model_id not in order:
+        if model_id and model_id not in order:
             order[model_id] = None
-            for ref in HEX_ID.findall(json.dumps(state[model_id], sort_keys=True)):
+            for ref in HEX_ID.findall(json.dumps(state.get(model_id, {}), sort_keys=True)):
                 visit(ref)
 
     for cell in nb.cells:
@@ -175,7 +176,9 @@ def execute(path: Path, check: bool = False) -> list[str]:
         kernel_name=KERNEL_NAME,
         timeout=CELL_TIMEOUT_S,
         record_timing=False,
-        store_widget_state=True,
+        # Live widgets need a kernel: the pages remove their outputs, and their state (the
+        # last image a widget drew, tens of kB) would only weigh the page down.
+        store_widget_state=False,
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
     client.execute()
