@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 import gdlib
-from gdlib.optim.hyperparams import as_schedule, check_positive_int, check_range
+from gdlib.optim.hyperparams import (
+    as_schedule,
+    check_positive_int,
+    check_range,
+    checking_a_grid,
+)
 from gdlib.optim.optimizers import BY_NAME
 
 FRACTIONS = {  # parameter -> optimizers that take it; valid range [0, 1)
@@ -76,8 +81,12 @@ def test_good_values_pass_unchanged(value):
 
 
 def test_a_whole_grid_is_checked_and_the_bad_entry_named():
-    with pytest.raises(ValueError, match=r"momentum must be in \[0.0, 1.0\), got 1.2"):
+    with pytest.raises(ValueError, match=r"momentum must be in \[0.0, 1.0\), got 1.2"), \
+            checking_a_grid():
         gdlib.momentum(learning_rate=np.array([0.1, 0.2]), momentum=np.array([0.5, 1.2]))
+    with pytest.raises(ValueError, match=r"momentum must be in \[0.0, 1.0\), got 1.2"):
+        gdlib.sweep(gdlib.momentum, lambda theta: jnp.sum(theta**2), jnp.ones(2), 3,
+                    learning_rate=[0.1, 0.2], momentum=[0.5, 1.2])
 
 
 def test_traced_values_are_not_inspected():
