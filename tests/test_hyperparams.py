@@ -103,3 +103,10 @@ def test_schedule_is_accepted_as_learning_rate():
 def test_positive_int(value, error):
     with pytest.raises(error, match="every must be a whole number >= 1"):
         check_positive_int("every", value)
+
+
+# Found by mutation testing (tests/mutation).
+@pytest.mark.parametrize("value", [[[1.0], [1.0, 2.0]], object()])
+def test_a_value_numpy_cannot_read_is_a_type_error_naming_the_parameter(value):
+    with pytest.raises(TypeError, match="learning_rate must be a real number"):
+        check_range("learning_rate", value, 0.0)
