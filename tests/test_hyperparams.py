@@ -110,3 +110,23 @@ def test_positive_int(value, error):
 def test_a_value_numpy_cannot_read_is_a_type_error_naming_the_parameter(value):
     with pytest.raises(TypeError, match="learning_rate must be a real number"):
         check_range("learning_rate", value, 0.0)
+
+
+def test_a_range_is_closed_unless_asked_and_unbounded_by_default():
+    assert check_range("x", 1.0, 0.0, 1.0) == 1.0  # both ends belong to [0, 1]
+    assert check_range("x", 0.0, 0.0, 1.0) == 0.0
+    assert check_range("x", -5.0) == -5.0 and check_range("x", 1e300) == 1e300
+    with pytest.raises(ValueError, match=r"x must be in \(0.0, 1.0\], got 0.0"):
+        check_range("x", 0.0, 0.0, 1.0, low_open=True)
+    with pytest.raises(ValueError, match=r"x must be in \[0.0, 1.0\), got 1.0"):
+        check_range("x", 1.0, 0.0, 1.0, high_open=True)
+
+
+def test_the_ends_are_keyword_only():
+    with pytest.raises(TypeError):
+        check_range("x", 0.5, 0.0, 1.0, True)  # low_open given by position
+    assert check_range(name="x", value=0.5, low=0.0) == 0.5
+
+
+def test_one_is_a_positive_int():
+    assert check_positive_int("every", 1) == 1 and check_positive_int("every", 2) == 2

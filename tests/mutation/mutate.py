@@ -16,7 +16,8 @@ never gdlib), one at a time (the machine is shared), against the targeted test f
 JAX's persistent compilation cache so that the programs a mutant does not change are not
 compiled again (a speed-up only: the cache is keyed by the program). Sessions are kept in
 ``_build/mutation/<module>.sqlite``; survivors that cannot change behaviour are listed, with
-the reason, in ``tests/mutation/EQUIVALENT.md``, and the report counts them apart.
+the reason, in ``tests/mutation/EQUIVALENT.md`` (by operator and the line they change), and the
+report counts them apart.
 """
 
 from __future__ import annotations
@@ -89,13 +90,26 @@ exclude-operators = {excluded}
 """
 
 
-def equivalent(root: Path) -> dict[str, set[str]]:
-    """The survivors documented as equivalent: module -> keys ``"operator@line:col"``."""
+def _changed_lines(diff: str | None) -> tuple[str, str]:
+    """The line a mutant changed, as the module has it and as the mutant has it."""
+    lines = (diff or "").splitlines()
+    removed = [x[1:].strip() for x in lines if x.startswith("-") and not x.startswith("---")]
+    added = [x[1:].strip() for x in lines if x.startswith("+") and not x.startswith("+++")]
+    return (removed[0] if removed else "", added[0] if added else "")
+
+
+def equivalent(root: Path) -> dict[str, set[tuple[str, str, str]]]:
+    """The survivors documented as equivalent: module -> {(operator, line, mutant's line)}.
+
+    ``EQUIVALENT.md`` names a mutant by its operator, the line it changes and what it changes
+    it to (not by line number, which moves when the module does)."""
     path = root / "tests" / "mutation" / "EQUIVALENT.md"
-    found: dict[str, set[str]] = {}
+    found: dict[str, set[tuple[str, str, str]]] = {}
     if path.exists():
-        for module, key in re.findall(r"^\| (\w+) \| `([^`]+@\d+:\d+)`", path.read_text(), re.M):
-            found.setdefault(module, set()).add(key)
+        rows = re.findall(r"^\| (\w+) \| `(core/\w+)` \| `(.+?)` \| `(.+?)` \|",
+                          path.read_text(), re.M)
+        for module, operator, line, mutant in rows:
+            found.setdefault(module, set()).add((operator, line, mutant))
     return found
 
 
@@ -117,14 +131,15 @@ def score(root: Path, name: str) -> dict:
     done = [r for r in results(session) if (r["worker_outcome"] or "").lower() != "skipped"]
     known = equivalent(root).get(name, set())
     survived = [r for r in done if (r["test_outcome"] or "").lower() == "survived"]
-    eq = [r for r in survived if f"{r['operator']}@{r['line']}:{r['col']}" in known]
+    eq = [r for r in survived if (r["operator"], *_changed_lines(r["diff"])) in known]
     killed = [r for r in done if (r["test_outcome"] or "").lower() in ("killed", "incompetent")]
     total = len(killed) + len(survived)
     return {"module": name, "mutants": total, "killed": len(killed),
             "survived": len(survived) - len(eq), "equivalent": len(eq),
             "score": (len(killed) / (total - len(eq))) if total > len(eq) else 1.0,
-            "survivors": [f"{r['operator']}@{r['line']}:{r['col']}" for r in survived
-                          if r not in eq]}
+            "survivors": ["{}@{}: {} -> {}".format(r["operator"], r["line"],
+                                                   *_changed_lines(r["diff"]))
+                          for r in survived if r not in eq]}
 
 
 def run(root: Path, name: str, timeout: float, survivors: bool = False) -> None:
@@ -194,7 +209,9 @@ def main(argv: list[str]) -> int:
     for s in scores:
         print(f"{s['module']:15} {s['killed']:4} of {s['mutants'] - s['equivalent']:4} killed "
               f"({100 * s['score']:.1f}%), {s['equivalent']} equivalent, "
-              f"{s['survived']} surviving: {' '.join(s['survivors'])}")
+              f"{s['survived']} surviving")
+        for survivor in s["survivors"]:
+            print(f"    {survivor}")
     total = sum(s["mutants"] - s["equivalent"] for s in scores)
     killed = sum(s["killed"] for s in scores)
     if total:
