@@ -34,6 +34,11 @@ from gdlib.train.compilation import QUICK_CPU_OPTIONS
 
 OPTAX_TESTS = Path(optax.__file__).parent / "_src"
 
+# optax's tests call jax.jit; here the same, with XLA's CPU backend told to optimize less
+# (gdlib.train.compilation.QUICK_CPU_OPTIONS): these small programs run a few times, and
+# compile several times faster so.
+jit = functools.partial(jax.jit, compiler_options=QUICK_CPU_OPTIONS)
+
 
 class Case(NamedTuple):
     """An entry of optax's ``_OPTIMIZERS_UNDER_TEST``, as the gdlib optimizer it equals."""
@@ -161,7 +166,7 @@ def test_optimization(case, target, dtype):
     # optax calls the jitted step 10,000 times from Python; here the same step runs in one
     # compiled fori_loop (the same arithmetic, seconds faster), and the recompilation check
     # below calls the jitted step itself twice.
-    @functools.partial(jax.jit, compiler_options=QUICK_CPU_OPTIONS)
+    @jit
     def optimize(params, state):
         return lax.fori_loop(0, 10000, lambda _, carry: step(*carry), (params, state))
 
@@ -173,7 +178,7 @@ def test_optimization(case, target, dtype):
     test_utils.assert_trees_all_close(params, final_params, rtol=3e-2, atol=3e-2)
 
     # 'Test that the optimizer doesn't recompile on 2nd call'
-    jitted, traces[:] = jax.jit(step), []
+    jitted, traces[:] = jit(step), []
     params, state = jitted(initial_params, opt.init(initial_params))
     with test_utils.log_compilations() as compilation_logs:
         _ = jitted(params, state)
@@ -187,7 +192,7 @@ def test_optimizers_accept_extra_args(case):
     opt = make(case)
     initial_params, _, objective = _setup_rosenbrock(jnp.float32)
 
-    @jax.jit
+    @jit
     def step(params, state):
         value, updates = jax.value_and_grad(objective)(params)
         update_kwargs = {"unexpected_extra_args_your_optimizer_doesnt_expect": 1}
@@ -210,11 +215,11 @@ def test_optimizers_can_be_wrapped_in_inject_hyperparams(case):
     params = [jnp.negative(jnp.ones((2, 3))), jnp.ones((2, 5, 2))]
     grads = [jnp.ones((2, 3)), jnp.negative(jnp.ones((2, 5, 2)))]
 
-    state = jax.jit(opt.init)(params)
-    updates, new_state = jax.jit(opt.update)(grads, state, params)
+    state = jit(opt.init)(params)
+    updates, new_state = jit(opt.update)(grads, state, params)
 
-    state_inject = jax.jit(opt_inject.init)(params)
-    updates_inject, new_state_inject = jax.jit(opt_inject.update)(grads, state_inject, params)
+    state_inject = jit(opt_inject.init)(params)
+    updates_inject, new_state_inject = jit(opt_inject.update)(grads, state_inject, params)
 
     test_utils.assert_trees_all_close(updates_inject, updates, rtol=1e-3)
     test_utils.assert_trees_all_close(
@@ -232,8 +237,8 @@ def test_preserve_dtype(case, dtype):
 
     params = jnp.array([1.0, 2.0], dtype=dtype)
     grads = jax.grad(fun)(params)
-    state = jax.jit(opt.init)(params)
-    updates, _ = jax.jit(opt.update)(grads, state, params)
+    state = jit(opt.init)(params)
+    updates, _ = jit(opt.update)(grads, state, params)
     assert updates.dtype == grads.dtype
 
 
@@ -252,7 +257,7 @@ def test_state_shape_dtype_shard_stability(case, dtype):
         opt = make(case)
         initial_params, _, objective = _setup_parabola(dtype)
 
-        @jax.jit
+        @jit
         def step(params, state):
             value, updates = jax.value_and_grad(objective)(params)
             updates = jax.tree.map(lambda x: x.conj(), updates)
@@ -283,8 +288,8 @@ def test_gradient_accumulation(case, dtype):
 
     params = jnp.array([1.0, 2.0], dtype=dtype)
     grads = jax.grad(fun)(params)
-    state = jax.jit(opt.init)(params)
-    updates, _ = jax.jit(opt.update)(grads, state, params)
+    state = jit(opt.init)(params)
+    updates, _ = jit(opt.update)(grads, state, params)
     test_utils.assert_trees_all_equal(updates, jnp.zeros_like(grads))
 
 
@@ -296,7 +301,7 @@ def test_apply_updates():
     params = ({"a": jnp.ones((3, 2))}, jnp.ones((1,)))
     grads = jax.tree.map(lambda t: 2 * t, params)
     exp_params = jax.tree.map(lambda t: 3 * t, params)
-    new_params = jax.jit(gdlib.apply_updates)(params, grads)
+    new_params = jit(gdlib.apply_updates)(params, grads)
     test_utils.assert_trees_all_close(exp_params, new_params, atol=1e-10, rtol=1e-5)
 
 
@@ -304,7 +309,7 @@ def test_apply_updates_mixed_precision():
     """UpdateTest.test_apply_updates_mixed_precision: bfloat16 parameters stay bfloat16."""
     params = ({"a": jnp.ones((3, 2), dtype=jnp.bfloat16)}, jnp.ones((1,), dtype=jnp.bfloat16))
     grads = jax.tree.map(lambda t: (2 * t).astype(jnp.float32), params)
-    new_params = jax.jit(gdlib.apply_updates)(params, grads)
+    new_params = jit(gdlib.apply_updates)(params, grads)
     for leaf in jax.tree.leaves(new_params):
         assert leaf.dtype == jnp.bfloat16
 
@@ -327,8 +332,8 @@ def test_mixed_dtype_input_outputs(name, x64):
     updates = (jnp.array([10.0, 21.0], dtype=jnp.float32),
                jnp.array([33.0, 42.0], dtype=jnp.float64))
     scaler = BY_NAME[name](learning_rate=0.1)
-    init_fn = jax.jit(scaler.init)
-    update_fn = jax.jit(scaler.update)
+    init_fn = jit(scaler.init)
+    update_fn = jit(scaler.update)
 
     initial_state = init_fn(initial_params)
     updates, new_state = update_fn(updates, initial_state, params=initial_params)
@@ -354,8 +359,8 @@ def test_scalers(name):
     params = (jnp.array([1.0, 2.0]), jnp.array([3.0, 4.0]))
     per_step_updates = (jnp.array([500.0, 5.0]), jnp.array([300.0, 3.0]))
     scaler = BY_NAME[name]()
-    init_fn = jax.jit(scaler.init)
-    transform_fn = jax.jit(scaler.update)
+    init_fn = jit(scaler.init)
+    transform_fn = jit(scaler.update)
 
     state = init_fn(params)
     test_utils.assert_tree_all_finite(state)
