@@ -173,3 +173,14 @@ def test_the_curves_have_an_entry_per_epoch_and_nan_after_the_stop():
                                                                      d.y_train)), rel=1e-6)
     assert float(result.val_errors[0]) == pytest.approx(float(loss(params, d.x_val, d.y_val)),
                                                         rel=1e-6)
+
+
+def test_the_defaults_are_the_documented_ones():
+    import inspect
+
+    # patience 5, 100 epochs at most, batches of 32, strict improvement (min_delta 0)
+    defaults = {k: p.default for k, p in inspect.signature(early_stopping.train).parameters.items()
+                if p.default is not p.empty}
+    assert defaults == {"key": None, "patience": 5, "max_epochs": 100, "batch_size": 32,
+                        "metric": None, "min_delta": 0.0, "orders": None}
+    assert inspect.signature(early_stopping.stopping_point).parameters["min_delta"].default == 0.0
