@@ -37,7 +37,6 @@ from gdlib.optim.optimizers import (
     _count0,
     _divide,
     _map,
-    _one_minus_power,
     _real_zeros,
     _sqrt,
     _zeros,
@@ -69,11 +68,11 @@ def adam_eps_inside(learning_rate: LearningRate = 0.001, b1: float = 0.9, b2: fl
         return AdamState(_count0(), _zeros(params), _real_zeros(params))
 
     def update(grads, state, params=None, **extra_args):
-        t, lr = state.count + 1, eta(state.count)
+        t, lr = state.count + 1.0, eta(state.count)
         m = _map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, grads)
         v = _map(lambda v, g: b2 * v + (1 - b2) * _abs_sq(g), state.nu, grads)
-        c1, c2 = _one_minus_power(b1, t), _one_minus_power(b2, t)  # 1 - β1^t, 1 - β2^t
-        updates = _map(lambda m, v: -lr * _divide(m / c1, _sqrt(v / c2 + eps)), m, v)
+        updates = _map(lambda m, v: -lr * _divide(m / (1 - b1**t),
+                                                  _sqrt(v / (1 - b2**t) + eps)), m, v)
         return _cast_like(updates, grads), _cast_like(AdamState(t, m, v), state)
 
     return GradientTransformation(init, update)
@@ -105,12 +104,11 @@ def nadam_ruder(learning_rate: LearningRate = 0.002, b1: float = 0.9, b2: float 
         return AdamState(_count0(), _zeros(params), _real_zeros(params))
 
     def update(grads, state, params=None, **extra_args):
-        t, lr = state.count + 1, eta(state.count)
+        t, lr = state.count + 1.0, eta(state.count)
         m = _map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, grads)
         v = _map(lambda v, g: b2 * v + (1 - b2) * _abs_sq(g), state.nu, grads)
-        c1, c2 = _one_minus_power(b1, t), _one_minus_power(b2, t)  # 1 - β1^t, 1 - β2^t
-        step = _map(lambda m, g: (b1 * m + (1 - b1) * g) / c1, m, grads)
-        updates = _map(lambda s, v: -lr * _divide(s, _sqrt(v / c2) + eps), step, v)
+        step = _map(lambda m, g: (b1 * m + (1 - b1) * g) / (1 - b1**t), m, grads)
+        updates = _map(lambda s, v: -lr * _divide(s, _sqrt(v / (1 - b2**t)) + eps), step, v)
         return _cast_like(updates, grads), _cast_like(AdamState(t, m, v), state)
 
     return GradientTransformation(init, update)
@@ -166,15 +164,14 @@ def nadam_warmup(learning_rate: LearningRate = 0.002, b1: float = 0.9, b2: float
                                 _zeros(params), _real_zeros(params))
 
     def update(grads, state, params=None, **extra_args):
-        t, lr = state.count + 1, eta(state.count)
+        t, lr = state.count + 1.0, eta(state.count)
         mu_t, mu_next = schedule(t), schedule(t + 1)
         product = state.mu_product * mu_t
         m = _map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, grads)
         v = _map(lambda v, g: b2 * v + (1 - b2) * _abs_sq(g), state.nu, grads)
         step = _map(lambda m, g: mu_next * m / (1 - product * mu_next)
                     + (1 - mu_t) * g / (1 - product), m, grads)
-        c2 = _one_minus_power(b2, t)  # 1 - β2^t
-        updates = _map(lambda s, v: -lr * _divide(s, _sqrt(v / c2) + eps), step, v)
+        updates = _map(lambda s, v: -lr * _divide(s, _sqrt(v / (1 - b2**t)) + eps), step, v)
         new_state = NadamWarmupState(t, product, m, v)
         return _cast_like(updates, grads), _cast_like(new_state, state)
 

@@ -21,9 +21,12 @@ stay real, and the update points along :math:`g` (pass the conjugate of JAX's gr
 (``update(grads, state, params, **extra_args)``) and ignores them. Each hyperparameter is one
 number (:func:`~gdlib.optim.hyperparams.scalar_hyperparameters`); sweeps run several.
 
-Two helpers below keep the numbers the same everywhere: the bias correction
-:math:`1 - \beta^t` is computed as ``-expm1(t log β)``, and the momentum update negates with
-``-1.0 * v``; their docstrings say why.
+Two details keep the numbers the same everywhere. The step :math:`t` of the Adam family is a
+float (``state.count + 1.0``): jnp computes ``b ** t`` for a concrete *integer* ``t`` by repeated
+multiplication but for a traced one through exp and log, so with an integer ``t`` float32 Adam's
+and Nadam's bias corrections :math:`1 - \beta^t` (and so their updates) differed by 1e-5
+(relative) between eager and jitted calls; with a float ``t`` both take the same path. And the
+momentum update negates with ``-1.0 * v`` (:func:`_negative` says why).
 """
 
 from __future__ import annotations
@@ -83,19 +86,6 @@ def _sqrt_jvp(primals, tangents):
     root = jnp.sqrt(x)
     positive = x > 0
     return root, jnp.where(positive, dx / (2 * jnp.where(positive, root, 1)), 0)
-
-
-def _one_minus_power(b: Any, t: jax.Array) -> jax.Array:
-    r""":math:`1 - b^t`, Adam's bias correction, as ``-expm1(t log b)``.
-
-    ``1 - b**t`` loses digits to cancellation when :math:`b` is close to 1 (about 1e-5 of the
-    result in float32 at :math:`b = 0.999`), and jnp's ``b**t`` is computed one way eagerly
-    (repeated multiplication, for a concrete integer ``t``) and another under ``jit`` (through
-    exp and log), so float32 Adam's updates differed by 1e-5 between the two. ``expm1`` has no
-    cancellation and gives the same number in both modes; in float64 it agrees with
-    ``1 - b**t`` (optax, PyTorch) to rounding.
-    """
-    return -jnp.expm1(t * jnp.log(b))
 
 
 def _negative(tree: PyTree) -> PyTree:
@@ -430,11 +420,11 @@ def adam(learning_rate: LearningRate = 0.001, b1: float = 0.9, b2: float = 0.999
         return AdamState(_count0(), _zeros(params), _real_zeros(params))
 
     def update(grads, state, params=None, **extra_args):
-        t, lr = state.count + 1, eta(state.count)
+        t, lr = state.count + 1.0, eta(state.count)
         m = _map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, grads)
         v = _map(lambda v, g: b2 * v + (1 - b2) * _abs_sq(g), state.nu, grads)
-        c1, c2 = _one_minus_power(b1, t), _one_minus_power(b2, t)  # 1 - β1^t, 1 - β2^t
-        updates = _map(lambda m, v: -lr * _divide(m / c1, _sqrt(v / c2) + eps), m, v)
+        updates = _map(lambda m, v: -lr * _divide(m / (1 - b1**t),
+                                                  _sqrt(v / (1 - b2**t)) + eps), m, v)
         return _cast_like(updates, grads), _cast_like(AdamState(t, m, v), state)
 
     return GradientTransformation(init, update)
@@ -470,11 +460,10 @@ def adamax(learning_rate: LearningRate = 0.002, b1: float = 0.9, b2: float = 0.9
         return AdamaxState(_count0(), _zeros(params), _real_zeros(params))
 
     def update(grads, state, params=None, **extra_args):
-        t, lr = state.count + 1, eta(state.count)
+        t, lr = state.count + 1.0, eta(state.count)
         m = _map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, grads)
         u = _map(lambda u, g: jnp.maximum(b2 * u, jnp.abs(g) + eps), state.u, grads)
-        c1 = _one_minus_power(b1, t)  # 1 - β1^t
-        updates = _map(lambda m, u: -lr / c1 * _divide(m, u), m, u)
+        updates = _map(lambda m, u: -lr / (1 - b1**t) * _divide(m, u), m, u)
         return _cast_like(updates, grads), _cast_like(AdamaxState(t, m, u), state)
 
     return GradientTransformation(init, update)
@@ -512,13 +501,12 @@ def nadam(learning_rate: LearningRate = 0.002, b1: float = 0.9, b2: float = 0.99
         return AdamState(_count0(), _zeros(params), _real_zeros(params))
 
     def update(grads, state, params=None, **extra_args):
-        t, lr = state.count + 1, eta(state.count)
+        t, lr = state.count + 1.0, eta(state.count)
         m = _map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, grads)
         v = _map(lambda v, g: b2 * v + (1 - b2) * _abs_sq(g), state.nu, grads)
-        c1, c1_next, c2 = (_one_minus_power(b1, t), _one_minus_power(b1, t + 1),
-                           _one_minus_power(b2, t))  # 1 - β1^t, 1 - β1^(t+1), 1 - β2^t
-        step = _map(lambda m, g: b1 * m / c1_next + (1 - b1) * g / c1, m, grads)
-        updates = _map(lambda s, v: -lr * _divide(s, _sqrt(v / c2) + eps), step, v)
+        step = _map(lambda m, g: b1 * m / (1 - b1 ** (t + 1)) + (1 - b1) * g / (1 - b1**t),
+                    m, grads)
+        updates = _map(lambda s, v: -lr * _divide(s, _sqrt(v / (1 - b2**t)) + eps), step, v)
         return _cast_like(updates, grads), _cast_like(AdamState(t, m, v), state)
 
     return GradientTransformation(init, update)
