@@ -130,3 +130,41 @@ def test_the_ends_are_keyword_only():
 
 def test_one_is_a_positive_int():
     assert check_positive_int("every", 1) == 1 and check_positive_int("every", 2) == 2
+
+
+# One number per hyperparameter (found by mutation testing: the checks are also tested here,
+# not only through the optimizers).
+def test_check_scalar_refuses_arrays_and_passes_everything_else():
+    from gdlib.optim.hyperparams import check_scalar
+
+    for value in (0.1, np.float32(0.5), jnp.array(2.0), 3, None, abs, "0.1", [[1.0], [1.0, 2.0]]):
+        assert check_scalar("x", value) is value  # numbers, schedules, and what is not numeric
+    for value in ([0.1, 0.2], np.ones(3), jnp.ones((1,))):
+        with pytest.raises(ValueError, match=r"x must be one number, got an array of shape"):
+            check_scalar("x", value)
+    with checking_a_grid():
+        assert check_scalar("x", np.ones(3)).shape == (3,)
+    with pytest.raises(ValueError, match="x must be one number"):  # the context is over
+        check_scalar("x", np.ones(3))
+    assert jax.jit(lambda v: check_scalar("x", v) * 2)(1.5) == 3.0  # a scalar tracer passes
+    with pytest.raises(ValueError, match=r"shape \(2,\)"):
+        jax.jit(lambda v: check_scalar("x", v))(jnp.ones(2))
+
+
+def test_scalar_hyperparameters_wraps_a_factory_that_stays_itself():
+    from gdlib.optim.hyperparams import scalar_hyperparameters
+
+    def factory(learning_rate=0.1, decay=0.5):
+        """Doc."""
+        return learning_rate, decay
+
+    wrapped = scalar_hyperparameters(factory)
+    assert wrapped.__name__ == "factory" and wrapped.__doc__ == "Doc."
+    assert str(__import__("inspect").signature(wrapped)) == "(learning_rate=0.1, decay=0.5)"
+    assert wrapped(0.2, decay=0.3) == (0.2, 0.3)
+    with pytest.raises(ValueError, match="decay must be one number"):
+        wrapped(0.2, np.array([0.3, 0.4]))
+    with pytest.raises(ValueError, match="learning_rate must be one number"):
+        wrapped([0.2, 0.3])
+    with checking_a_grid():
+        assert wrapped([0.2, 0.3])[0] == [0.2, 0.3]

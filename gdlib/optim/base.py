@@ -30,13 +30,10 @@ class GradientTransformation(NamedTuple):
 def apply_updates(params: PyTree, updates: PyTree) -> PyTree:
     r"""Return :math:`\theta + \Delta\theta`, leaf by leaf, keeping each parameter's dtype.
 
-    A parameter that is ``None`` (a placeholder in a pytree, as optax allows) stays ``None``.
-
     Example:
         >>> import jax.numpy as jnp
         >>> apply_updates(jnp.array([1.0, 2.0]), jnp.array([-0.5, 0.5])).tolist()
         [0.5, 2.5]
     """
-    return jax.tree.map(
-        lambda p, u: None if p is None else jnp.asarray(p + u).astype(jnp.result_type(p)),
-        params, updates, is_leaf=lambda x: x is None)
+    return jax.tree.map(lambda p, u: jnp.asarray(p + u).astype(jnp.result_type(p)),
+                        params, updates)
