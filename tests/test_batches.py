@@ -34,3 +34,22 @@ def test_iterate_yields_matching_rows():
     x, y = jnp.arange(20.0).reshape(10, 2), jnp.arange(10)
     for xb, yb in batches.iterate(jax.random.key(0), x, y, 5):
         np.testing.assert_array_equal(xb[:, 0], 2.0 * yb)
+
+
+# Found by mutation testing (tests/mutation): iterate must visit every batch, and cut targets
+# of any shape along their first axis, like the features.
+def test_iterate_visits_every_batch_of_the_epoch_once():
+    x, y = jnp.arange(20.0).reshape(10, 2), jnp.arange(10)
+    seen = [yb for _, yb in batches.iterate(jax.random.key(3), x, y, 3)]
+    assert len(seen) == 3 and all(yb.shape == (3,) for yb in seen)
+    assert len(set(np.concatenate(seen).tolist())) == 9  # 10 // 3 batches, no example twice
+    order = batches.epoch(jax.random.key(3), 10, 3)
+    np.testing.assert_array_equal(np.stack(seen), order)
+
+
+def test_iterate_cuts_two_dimensional_targets_by_example():
+    x = jnp.arange(12.0).reshape(6, 2)
+    y = jax.nn.one_hot(jnp.arange(6) % 3, 3)  # (6, 3): one row per example
+    for xb, yb in batches.iterate(jax.random.key(0), x, y, 2):
+        assert yb.shape == (2, 3)
+        np.testing.assert_array_equal(jnp.argmax(yb, axis=1), (xb[:, 0] / 2) % 3)

@@ -156,3 +156,31 @@ def test_a_tie_is_a_tie_in_float64(x64):
                                   patience=2, max_epochs=10, metric=constant)
     assert (int(result.best_epoch), int(result.stopped_at)) == (1, 3)
     assert result.val_errors.dtype == jnp.float64
+
+
+# Found by mutation testing (tests/mutation): the recorded curves have one entry before
+# training and one per epoch, NaN after the stop.
+def test_the_curves_have_an_entry_per_epoch_and_nan_after_the_stop():
+    d = data.subsample(data.diabetes(), 64)
+    params = models.init_mlp(jax.random.key(0), [10, 8, 1])
+    result = early_stopping.train(gdlib.sgd(1e38), loss, params, d, jax.random.key(0),
+                                  patience=2, max_epochs=6, batch_size=32)
+    assert result.train_losses.shape == result.val_errors.shape == (7,)
+    stopped = int(result.stopped_at)
+    assert stopped == 2
+    assert np.isnan(np.asarray(result.val_errors[stopped + 1:])).all()
+    assert float(result.train_losses[0]) == pytest.approx(float(loss(params, d.x_train,
+                                                                     d.y_train)), rel=1e-6)
+    assert float(result.val_errors[0]) == pytest.approx(float(loss(params, d.x_val, d.y_val)),
+                                                        rel=1e-6)
+
+
+def test_the_defaults_are_the_documented_ones():
+    import inspect
+
+    # patience 5, 100 epochs at most, batches of 32, strict improvement (min_delta 0)
+    defaults = {k: p.default for k, p in inspect.signature(early_stopping.train).parameters.items()
+                if p.default is not p.empty}
+    assert defaults == {"key": None, "patience": 5, "max_epochs": 100, "batch_size": 32,
+                        "metric": None, "min_delta": 0.0, "orders": None}
+    assert inspect.signature(early_stopping.stopping_point).parameters["min_delta"].default == 0.0

@@ -181,3 +181,86 @@ def test_nan_where_the_reference_has_nan_counts_as_equal():
     assert check_function(lambda x: jnp.where(x > 1, jnp.nan, x), losses,
                           [jnp.array([0.5, 2.0])]).passed
     assert not check_function(lambda x: x, losses, [jnp.array([0.5, 2.0])]).passed
+
+
+# Found by mutation testing (tests/mutation), or written for what it would find: the whole of
+# each message, and the branches the tests above did not reach.
+def test_the_passing_messages_say_what_was_checked():
+    assert check(my_momentum, gdlib.momentum, learning_rate=0.1, momentum=0.9).message == (
+        "Passed: your my_momentum gives the same updates as gdlib.momentum on 3 random "
+        "problems, 20 steps each.")
+    assert check(my_momentum, gdlib.momentum, num_problems=2, num_steps=5, learning_rate=0.1,
+                 momentum=0.9).message.endswith("on 2 random problems, 5 steps each.")
+    assert check_schedule(schedules.exponential, schedules.exponential, init_value=0.1,
+                          decay_rate=0.05).message == (
+        "Passed: your exponential gives the same rate as gdlib.optim.schedules.exponential at "
+        "counts 0 to 99.")
+    assert check_schedule(schedules.exponential, schedules.exponential, num_counts=7,
+                          init_value=0.1, decay_rate=0.05).message.endswith("counts 0 to 6.")
+    assert check_function(lambda x: x, lambda x: x, [1.0, 2.0]).message == (
+        "Passed: your <lambda> agrees with <lambda> on all 2 inputs.")
+
+
+def test_an_optimizer_that_cannot_be_built_or_initialized_is_reported():
+    def cannot_build(learning_rate):
+        raise RuntimeError("not yet")
+
+    verdict = check(cannot_build, gdlib.sgd, learning_rate=0.1)
+    assert verdict.message == "Not yet: building your optimizer raised RuntimeError: not yet"
+
+    def cannot_init(learning_rate):
+        return gdlib.GradientTransformation(lambda params: 1 / 0, lambda g, s, p=None: (g, s))
+
+    assert check(cannot_init, gdlib.sgd, learning_rate=0.1).message == (
+        "Not yet: init(params) raised ZeroDivisionError: division by zero")
+
+
+def test_an_update_that_cannot_be_traced_runs_as_written():
+    def python_sgd(learning_rate):
+        def update(grads, state, params=None):
+            if float(grads["b"]) != float(grads["b"]):  # Python control flow on a value
+                raise ValueError("NaN")
+            return jax.tree.map(lambda g: -learning_rate * g, grads), state
+
+        return gdlib.GradientTransformation(lambda params: (), update)
+
+    verdict = check(python_sgd, gdlib.sgd, learning_rate=0.1)
+    assert verdict.passed, verdict.message
+
+
+def test_an_update_that_returns_ellipsis_or_a_partly_finished_tree_is_reported():
+    def returns_ellipsis(learning_rate):
+        return gdlib.GradientTransformation(lambda params: None, lambda g, s, p=None: ...)
+
+    assert "update returned Ellipsis: replace every ... with your code" in check(
+        returns_ellipsis, gdlib.sgd, learning_rate=0.1).message
+
+    def half_done(learning_rate):
+        return gdlib.GradientTransformation(
+            lambda params: None, lambda g, s, p=None: ({"b": ..., "w": -learning_rate * g["w"]},
+                                                      s))
+
+    assert "replace every ... with your code" in check(half_done, gdlib.sgd,
+                                                        learning_rate=0.1).message
+
+
+def test_a_scalar_or_matrix_result_is_named_by_its_position():
+    assert check_function(lambda x: x + 1, lambda x: x, [1.0]).message == (
+        "Not yet: for input 1 (1), the result is 2 in yours but 1 from <lambda>.")
+    verdict = check_function(lambda x: x.at[1, 0].add(1.0), lambda x: x, [jnp.zeros((2, 2))])
+    assert verdict.message == ("Not yet: for input 1 (an array of shape (2, 2)), [1, 0] is 1 "
+                               "in yours but 0 from <lambda>.")
+
+
+def test_tolerances_are_relative_and_absolute_as_documented():
+    def off_by(amount):
+        return lambda x: x + amount
+
+    assert check_function(off_by(1e-9), lambda x: x, [0.0]).passed  # within atol = 1e-7
+    assert not check_function(off_by(1e-6), lambda x: x, [0.0]).passed
+    assert check_function(off_by(1e-3), lambda x: x, [1000.0]).passed  # within rtol = 1e-5
+    assert not check_function(off_by(1e-1), lambda x: x, [1000.0]).passed
+
+
+def test_a_reference_with_nothing_to_compare_passes_on_any_structure_alike():
+    assert check_function(lambda x: {}, lambda x: {}, [1.0]).passed

@@ -75,21 +75,90 @@ def test_every_chapter_has_an_exercise_checked_by_gdlib():
         assert any(checked_solutions(n) for n in names), names
 
 
-def test_moving_the_repository_rewrites_the_config_the_pages_and_the_colab_cells(
-        tmp_path, monkeypatch):
+def _copy_of_the_book(tmp_path, monkeypatch):
     (tmp_path / "book").mkdir()
-    for name in ("_config.yml", "README.md", "book/colab.md", "book/momentum.ipynb",
-                 "book/performance.ipynb"):
+    for name in ("_config.yml", "README.md", "pyproject.toml", "book/colab.md",
+                 "book/momentum.ipynb", "book/performance.ipynb"):
         shutil.copy(ROOT / name, tmp_path / name)
     monkeypatch.setattr(set_repository, "ROOT", tmp_path)
     monkeypatch.setattr(set_repository, "CONFIG", tmp_path / "_config.yml")
-    old = set_repository.repository_url()
+    monkeypatch.setattr(set_repository, "PYPROJECT", tmp_path / "pyproject.toml")
+
+
+def test_moving_the_repository_rewrites_the_config_the_pages_and_the_colab_cells(
+        tmp_path, monkeypatch):
+    _copy_of_the_book(tmp_path, monkeypatch)
+    old, ref = set_repository.repository_url(), set_repository.repository_ref()
     new = "https://github.com/someone/their-gdbook"
     set_repository.move(new)
     assert set_repository.repository_url() == new
+    assert set_repository.repository_ref() == ref
     assert set_repository.problems(new) == []
-    for name in ("_config.yml", "README.md", "book/colab.md"):
-        text = (tmp_path / name).read_text()
-        assert old not in text and new in text
+    for name in ("_config.yml", "README.md", "book/colab.md", "pyproject.toml"):
+        assert old not in (tmp_path / name).read_text()
+    for name in ("_config.yml", "book/colab.md", "pyproject.toml"):
+        assert new in (tmp_path / name).read_text()
     cell = read(tmp_path / "book" / "performance.ipynb").cells
-    assert any(f"git clone -q --depth 1 {new}" in c.source for c in cell)
+    assert any(f"git clone -q {new} /content/gdbook\n    !git -C /content/gdbook checkout -q "
+               f"{ref}" in c.source for c in cell)
+
+
+def test_the_colab_cells_install_the_book_extra_at_the_pinned_release():
+    url, ref = set_repository.repository_url(), set_repository.repository_ref()
+    assert ref == set_repository.release_ref() == f"v{set_repository.version()}"
+    cell = set_repository.colab_cell(url, "momentum")
+    assert f'!pip install -q "gdlib[book] @ git+{url}@{ref}"' in cell
+    assert 'if "google.colab" in sys.modules' in cell  # nowhere else
+
+
+def test_pinning_another_ref_rewrites_the_config_and_every_cell(tmp_path, monkeypatch):
+    _copy_of_the_book(tmp_path, monkeypatch)
+    url = set_repository.repository_url()
+    changed = set_repository.pin("0123456789abcdef0123456789abcdef01234567")
+    assert tmp_path / "_config.yml" in changed
+    assert set_repository.repository_ref() == "0123456789abcdef0123456789abcdef01234567"
+    assert set_repository.problems(url) == []
+    assert "@0123456789abcdef0123456789abcdef01234567" in _first_code(
+        tmp_path / "book" / "momentum.ipynb")
+    assert f"{url}@0123456789abcdef0123456789abcdef01234567" in (
+        tmp_path / "book" / "colab.md").read_text()
+
+
+def test_the_colab_page_shows_the_pinned_install():
+    url, ref = set_repository.repository_url(), set_repository.repository_ref()
+    assert f'!pip install -q "gdlib[book] @ git+{url}@{ref}"' in (
+        ROOT / "book" / "colab.md").read_text()
+
+
+def _first_code(path):
+    return next(c.source for c in read(path).cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("ref", ["main", "master", "HEAD", "", "v1 ; rm -rf /"])
+def test_a_branch_or_an_odd_ref_is_refused(ref):
+    with pytest.raises(ValueError, match="the ref must be a release tag"):
+        set_repository.check_ref(ref)
+
+
+def test_the_build_warns_while_the_url_is_the_placeholder(tmp_path, monkeypatch, capsys):
+    _copy_of_the_book(tmp_path, monkeypatch)
+    monkeypatch.setattr(set_repository, "_git", lambda *args: None)  # no repository to ask
+    assert set_repository.repository_url() == set_repository.PLACEHOLDER
+    assert set_repository.main(["set_repository.py", "--warn"]) == 0
+    printed = capsys.readouterr().err
+    assert "WARNING" in printed and "still the placeholder" in printed
+    set_repository.move("https://github.com/someone/their-gdbook")
+    assert set_repository.build_warnings() == []
+
+
+def test_the_build_says_when_it_is_not_the_pinned_commit(tmp_path, monkeypatch):
+    _copy_of_the_book(tmp_path, monkeypatch)
+    set_repository.move("https://github.com/someone/their-gdbook")
+    answers = {("rev-parse", "HEAD"): "a" * 40}
+    monkeypatch.setattr(set_repository, "_git", lambda *args: answers.get(args))
+    (warning,) = set_repository.build_warnings()
+    assert f"install gdlib at {set_repository.repository_ref()}" in warning
+    assert "is not tagged" in warning
+    answers[("rev-parse", "-q", "--verify", f"{set_repository.repository_ref()}^{{commit}}")] = \
+        "a" * 40
+    assert set_repository.build_warnings() == []

@@ -13,9 +13,12 @@ import numpy as np
 import optax
 import pytest
 import torch
+from jax import lax
 from oracles import Problem, relative_difference, run_optax_shaped, run_torch
 
 import gdlib
+from gdlib.optim import forms
+from gdlib.optim.combine import chain
 from gdlib.optim.optimizers import BY_NAME
 
 STEPS = 100
@@ -303,3 +306,152 @@ PAPER_DEFAULTS = {
 def test_defaults_are_the_papers(name):
     signature = inspect.signature(BY_NAME[name])
     assert {k: p.default for k, p in signature.parameters.items()} == PAPER_DEFAULTS[name]
+
+
+# ----------------------------------------------------------------------------- peers' cases
+# Cases from optax's and PyTorch's own tests that gdlib failed before (issue 16, item 1).
+
+SECOND_MOMENTS = {"sum_sq_grad", "avg_sq_grad", "avg_sq_delta", "nu"}
+COMPLEX_RATES = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adagrad": 1.0, "adadelta": 1.0,
+                 "rmsprop": 0.05, "adam": 0.1, "adamax": 0.1, "nadam": 0.1}
+
+
+@pytest.mark.parametrize("name", ["adagrad", "rmsprop", "adam", "nadam", "adadelta"])
+def test_second_moments_average_the_squared_modulus_of_a_complex_gradient(name, x64):
+    # A first step on g = 3 + 4i: the accumulator holds |g|^2 = 25 (weighted), never g^2 =
+    # -7 + 24i, and the update points along g (it is not a real number of size η).
+    opt = BY_NAME[name]()
+    g = jnp.array([3.0 + 4.0j])
+    updates, state = opt.update(g, opt.init(jnp.zeros(1, jnp.complex128)))
+    moments = {k: v for k, v in state._asdict().items() if k in SECOND_MOMENTS}
+    assert moments and all(v.dtype == jnp.float64 and float(v[0]) > 0 for v in moments.values())
+    direction = updates[0] / abs(updates[0])
+    assert complex(direction) == pytest.approx(-(3 + 4j) / 5, abs=1e-12)
+
+
+def test_adams_first_complex_step_has_size_eta_along_the_gradient(x64):
+    opt = gdlib.adam(0.1, eps=0.0)
+    updates, _ = opt.update(jnp.array([3.0 + 4.0j, -1.0j]), opt.init(jnp.zeros(2, jnp.complex128)))
+    np.testing.assert_allclose(np.asarray(updates), [-0.1 * (3 + 4j) / 5, 0.1j], atol=1e-15)
+
+
+@pytest.mark.parametrize("name", list(BY_NAME))
+def test_complex_parameters_descend_a_complex_parabola(name, x64):
+    # optax's alias_test: the optimizer is given the conjugate of JAX's gradient.
+    target = jnp.array([1.0, -1.0, 1.0]) * (1 + 1j)
+    loss = lambda p: jnp.sum(jnp.abs(p - target) ** 2)  # noqa: E731
+    extra = {"adadelta": dict(rho=0.9, eps=1e-4)}.get(name, {})
+    opt = BY_NAME[name](learning_rate=COMPLEX_RATES[name], **extra)
+
+    @jax.jit
+    def descend(params):
+        def step(carry, _):
+            params, state = carry
+            updates, state = opt.update(jnp.conj(jax.grad(loss)(params)), state, params)
+            return (gdlib.apply_updates(params, updates), state), None
+
+        return lax.scan(step, (params, opt.init(params)), length=1000)[0][0]
+
+    params = descend(jnp.array([-1.0, 10.0, 1.0], jnp.complex128))
+    assert params.dtype == jnp.complex128
+    np.testing.assert_allclose(params, target, rtol=3e-2, atol=3e-2)
+
+
+@pytest.mark.parametrize("name", list(BY_NAME))
+def test_update_takes_optaxs_extra_arguments(name):
+    opt = BY_NAME[name]()
+    theta = jnp.ones(2)
+    plain, _ = jax.jit(opt.update)(theta, opt.init(theta), theta)
+    extra, _ = jax.jit(opt.update)(theta, opt.init(theta), theta, value=jnp.array(1.0),
+                                   unexpected_extra_args_your_optimizer_doesnt_expect=1)
+    np.testing.assert_array_equal(extra, plain)
+    eager, _ = opt.update(theta, opt.init(theta), theta, value=1.0)
+    np.testing.assert_allclose(eager, plain, rtol=1e-6)
+
+
+def test_chain_forwards_extra_arguments_to_parts_that_take_them():
+    seen = []
+
+    def update(grads, state, params=None, **extra_args):
+        seen.append(extra_args)
+        return grads, state
+
+    spy = gdlib.GradientTransformation(lambda params: (), update)
+    plain = gdlib.GradientTransformation(lambda params: (), lambda g, s, p=None: (g, s))
+    opt = chain(spy, plain, gdlib.sgd(1.0))
+    updates, _ = opt.update(jnp.ones(1), opt.init(jnp.ones(1)), None, value=3.0)
+    assert seen == [{"value": 3.0}] and updates.tolist() == [-1.0]
+
+
+@pytest.mark.parametrize("name", list(BY_NAME))
+@pytest.mark.parametrize("value", [jnp.array([1e-3, 1e-3]), np.full((1,), 1e-3), [1e-3, 1e-3]])
+def test_a_hyperparameter_that_is_not_a_number_outside_a_sweep_is_refused(name, value):
+    # sgd(jnp.array([1e-3, 1e-3])) used to broadcast scalar parameters to shape (2,).
+    with pytest.raises(ValueError, match=r"learning_rate must be one number, got an array of "
+                                         r"shape \((2|1),\)"):
+        BY_NAME[name](learning_rate=value)
+
+
+def test_a_non_scalar_hyperparameter_is_refused_when_traced_too():
+    with pytest.raises(ValueError, match=r"b1 must be one number, got an array of shape \(3,\)"):
+        jax.jit(lambda b1: gdlib.adam(b1=b1).init(jnp.zeros(2)).mu)(jnp.full(3, 0.5))
+    with pytest.raises(ValueError, match="decay_rate must be one number"):
+        gdlib.schedules.exponential(0.1, decay_rate=np.array([0.1, 0.2]))
+
+
+def test_a_sweep_still_takes_arrays_of_hyperparameters():
+    runs = gdlib.sweep(lambda learning_rate, decay_rate: gdlib.momentum(
+        gdlib.schedules.exponential(learning_rate, decay_rate), 0.5),
+        lambda theta: jnp.sum(theta**2), jnp.ones(2), 10,
+        learning_rate=[0.1, 0.2], decay_rate=[0.0, 0.1])
+    assert runs.losses.shape == (2, 11) and not bool(jnp.any(runs.diverged))
+
+
+def _meta_loss(name, lr, theta0, steps=10):
+    # Coordinate 2's loss is flat: its gradient stays exactly 0, so its accumulators stay 0.
+    loss = lambda theta: jnp.sum(jnp.array([1.0, 5.0, 0.0]) * theta**2)  # noqa: E731
+    opt = BY_NAME[name](learning_rate=lr, **META_KWARGS.get(name, {}))
+    theta, state = theta0, opt.init(theta0)
+    for _ in range(steps):
+        updates, state = opt.update(jax.grad(loss)(theta), state, theta)
+        theta = gdlib.apply_updates(theta, updates)
+    return loss(theta)
+
+
+# Adagrad and RMSprop at ε = 0 (a zero accumulator under the square root); the others at their
+# default ε, where Adam's and Nadam's sqrt(v̂) + ε still had an infinite derivative at v̂ = 0.
+META_KWARGS = {"adagrad": dict(eps=0.0), "rmsprop": dict(eps=0.0)}
+META_RATES = {"adadelta": 0.9}
+
+
+@pytest.mark.parametrize("name", list(BY_NAME))
+def test_meta_gradients_with_a_coordinate_whose_gradient_stays_zero(name, x64):
+    lr = META_RATES.get(name, 0.01)
+    theta0 = jnp.array([1.0, -1.0, 0.5])
+    d_lr, d_theta0 = jax.grad(lambda lr, t: _meta_loss(name, lr, t), argnums=(0, 1))(lr, theta0)
+    assert bool(jnp.isfinite(d_lr)) and bool(jnp.all(jnp.isfinite(d_theta0)))
+    h = 1e-6 * lr
+    numeric = (_meta_loss(name, lr + h, theta0) - _meta_loss(name, lr - h, theta0)) / (2 * h)
+    assert float(d_lr) == pytest.approx(float(numeric), rel=1e-5, abs=1e-9)
+    for i in range(2):  # the coordinates that move; the flat one has derivative 0
+        e = jnp.zeros(3).at[i].set(1e-6)
+        numeric = (_meta_loss(name, lr, theta0 + e) - _meta_loss(name, lr, theta0 - e)) / 2e-6
+        assert float(d_theta0[i]) == pytest.approx(float(numeric), rel=1e-5, abs=1e-8)
+    assert float(d_theta0[2]) == 0.0
+
+
+@pytest.mark.parametrize("name", list(BY_NAME) + ["adam_eps_inside", "nadam_ruder",
+                                                  "nadam_warmup"])
+def test_float32_updates_are_the_same_eagerly_and_under_jit(name):
+    # The bias correction 1 - β2^t was computed by repeated multiplication eagerly and through
+    # exp/log under jit (an integer t): float32 Adam's and Nadam's updates differed by 1e-5.
+    factory = BY_NAME.get(name) or getattr(forms, name)
+    opt = factory(learning_rate=0.01)
+    g = jnp.array([0.3, -1.0, 2.0, 1e-3], jnp.float32)
+    eager = compiled = opt.init(jnp.zeros(4, jnp.float32))
+    update = jax.jit(opt.update)
+    for t in range(100):
+        u_eager, eager = opt.update(g * (1 + 0.01 * t), eager)
+        u_jit, compiled = update(g * (1 + 0.01 * t), compiled)
+        # 2e-6: a few float32 roundings (XLA fuses a * b + c under jit); it was 1e-5
+        np.testing.assert_allclose(u_eager, u_jit, rtol=2e-6, atol=0)

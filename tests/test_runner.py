@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -120,3 +122,51 @@ def test_grid_is_every_combination():
 def test_lookahead_nesterov_checks_its_arguments():
     with pytest.raises(ValueError, match="momentum must be in"):
         gdlib.run_nesterov_lookahead(quadratic, jnp.zeros(2), 10, 0.1, 1.0)
+
+
+# Found by mutation testing (tests/mutation) or written for what it would find: the parts of
+# a Trajectory a page prints, and the edges of the divergence rule.
+def test_describe_a_converged_run_and_refuse_a_sweep():
+    trajectory = gdlib.run(gdlib.sgd(0.1), lambda t: jnp.sum(t**2), jnp.array([1.0, 2.0]), 3)
+    assert trajectory.describe() == "loss 1.31 after 3 steps"
+    assert float(trajectory.final_loss()) == pytest.approx(1.31072, rel=1e-6)
+    assert not bool(trajectory.diverged) and int(trajectory.diverged_at) == -1
+    runs = gdlib.sweep(gdlib.sgd, lambda t: jnp.sum(t**2), jnp.array([1.0]), 3,
+                       learning_rate=[0.1, 0.2])
+    with pytest.raises(ValueError, match="describe\\(\\) is for a single run"):
+        runs.describe()
+    np.testing.assert_allclose(runs.final_loss(), [0.8**6, 0.6**6], rtol=1e-6)
+
+
+def test_a_loss_equal_to_max_loss_has_not_diverged():
+    # θ_t = (-2)^t, J = 4^t: exactly 4^9 at step 9, which max_loss = 4^9 still allows.
+    trajectory = gdlib.run(gdlib.sgd(1.5), lambda t: jnp.sum(t**2), jnp.array([1.0]), 20,
+                           max_loss=4.0**9)
+    assert int(trajectory.diverged_at) == 10
+    assert float(trajectory.losses[9]) == 4.0**9 and np.isnan(trajectory.losses[10])
+
+
+def test_the_trajectory_ends_with_the_last_parameters():
+    trajectory = gdlib.run(gdlib.sgd(0.25), lambda t: jnp.sum(t**2), jnp.array([1.0]), 4)
+    np.testing.assert_allclose(trajectory.params[:, 0], 0.5 ** np.arange(5))
+    np.testing.assert_allclose(trajectory.losses, 0.25 ** np.arange(5))
+
+
+@pytest.mark.parametrize("max_loss", [math.nan, -math.inf, "big"])
+def test_max_loss_is_checked(max_loss):
+    with pytest.raises((ValueError, TypeError), match="max_loss must be"):
+        gdlib.run(gdlib.sgd(0.1), quadratic, jnp.zeros(2), 3, max_loss=max_loss)
+
+
+def test_sweep_takes_numbers_or_one_dimensional_arrays():
+    with pytest.raises(ValueError, match="sweep takes numbers or 1-D arrays"):
+        gdlib.sweep(gdlib.sgd, quadratic, jnp.zeros(2), 3, learning_rate=[[0.1, 0.2]])
+
+
+def test_run_and_lookahead_check_their_counts_and_rates():
+    with pytest.raises(ValueError, match="num_steps must be a whole number >= 1, got 0"):
+        gdlib.run(gdlib.sgd(0.1), quadratic, jnp.zeros(2), 0)
+    with pytest.raises(ValueError, match="learning_rate must be a finite number >= 0"):
+        gdlib.run_nesterov_lookahead(quadratic, jnp.zeros(2), 10, -0.1, 0.5)
+    with pytest.raises(ValueError, match="num_steps must be a whole number >= 1"):
+        gdlib.run_nesterov_lookahead(quadratic, jnp.zeros(2), 0, 0.1, 0.5)

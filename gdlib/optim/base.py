@@ -1,10 +1,11 @@
 """The optimizer interface: a pair of pure functions, as in optax.
 
 An optimizer is a :class:`GradientTransformation`: ``init(params) -> state`` and
-``update(grads, state, params=None) -> (updates, state)``. The *updates* are added to the
-parameters by :func:`apply_updates`, so a gradient step returns ``-learning_rate * grad``.
-Because the pair has the same shape as ``optax.GradientTransformation``, a gdlib optimizer
-can be used with ``optax.apply_updates`` and inside ``optax.chain``.
+``update(grads, state, params=None, **extra_args) -> (updates, state)``. The *updates* are added
+to the parameters by :func:`apply_updates`, so a gradient step returns ``-learning_rate * grad``.
+Because the pair has the same shape as ``optax.GradientTransformationExtraArgs``, a gdlib
+optimizer can be used with ``optax.apply_updates`` and inside ``optax.chain``; the extra keyword
+arguments (a loss value, say, which some optax transformations use) are accepted and ignored.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ PyTree = Any
 
 class GradientTransformation(NamedTuple):
     """An optimizer: ``init(params) -> state`` and
-    ``update(grads, state, params=None) -> (updates, state)``."""
+    ``update(grads, state, params=None, **extra_args) -> (updates, state)``."""
 
     init: Callable[[PyTree], PyTree]
     update: Callable[..., tuple[PyTree, PyTree]]

@@ -9,6 +9,7 @@ the two are interchangeable.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from gdlib.optim.base import GradientTransformation
@@ -20,7 +21,8 @@ def chain(*transformations: GradientTransformation) -> GradientTransformation:
     r"""Apply ``transformations`` in order: :math:`u = T_k(\dots T_2(T_1(g)))`.
 
     Each part gets the previous part's output as its "gradient", its own state, and the
-    parameters. Equals ``optax.chain`` for the same parts.
+    parameters; optax's extra keyword arguments (``update(..., **extra_args)``) go to every part
+    whose ``update`` takes them. Equals ``optax.chain`` for the same parts.
 
     Example:
         >>> import jax.numpy as jnp, gdlib
@@ -36,17 +38,30 @@ def chain(*transformations: GradientTransformation) -> GradientTransformation:
             raise TypeError(f"argument {position} of chain must be a GradientTransformation "
                             f"(with init and update), got {part!r}")
 
+    takes_extra_args = [_takes_extra_args(part.update) for part in transformations]
+
     def init(params):
         return tuple(part.init(params) for part in transformations)
 
-    def update(grads, state, params=None):
+    def update(grads, state, params=None, **extra_args):
         if len(state) != len(transformations):
             raise ValueError(f"chain has {len(transformations)} parts but its state has "
                              f"{len(state)}; build the state with this chain's init")
         new_state = []
-        for part, part_state in zip(transformations, state, strict=True):
-            grads, part_state = part.update(grads, part_state, params)
+        for part, part_state, extra in zip(transformations, state, takes_extra_args,
+                                           strict=True):
+            grads, part_state = part.update(grads, part_state, params,
+                                            **(extra_args if extra else {}))
             new_state.append(part_state)
         return grads, tuple(new_state)
 
     return GradientTransformation(init, update)
+
+
+def _takes_extra_args(update: Any) -> bool:
+    """Whether ``update`` accepts keyword arguments beyond ``(grads, state, params)``."""
+    try:
+        parameters = inspect.signature(update).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: pass nothing extra
+        return False
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)

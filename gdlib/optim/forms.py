@@ -21,16 +21,24 @@ import jax
 import jax.numpy as jnp
 
 from gdlib.optim.base import GradientTransformation
-from gdlib.optim.hyperparams import as_schedule, check_fraction, check_nonnegative
+from gdlib.optim.hyperparams import (
+    as_schedule,
+    check_fraction,
+    check_nonnegative,
+    scalar_hyperparameters,
+)
 from gdlib.optim.optimizers import (
     AdagradState,
     AdamState,
     LearningRate,
     RMSpropState,
+    _abs_sq,
     _cast_like,
     _count0,
     _divide,
     _map,
+    _real_zeros,
+    _sqrt,
     _zeros,
 )
 
@@ -57,14 +65,14 @@ def adam_eps_inside(learning_rate: LearningRate = 0.001, b1: float = 0.9, b2: fl
     eps = check_nonnegative("eps", eps)
 
     def init(params):
-        return AdamState(_count0(), _zeros(params), _zeros(params))
+        return AdamState(_count0(), _zeros(params), _real_zeros(params))
 
-    def update(grads, state, params=None):
-        t, lr = state.count + 1, eta(state.count)
+    def update(grads, state, params=None, **extra_args):
+        t, lr = state.count + 1.0, eta(state.count)
         m = _map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, grads)
-        v = _map(lambda v, g: b2 * v + (1 - b2) * g**2, state.nu, grads)
+        v = _map(lambda v, g: b2 * v + (1 - b2) * _abs_sq(g), state.nu, grads)
         updates = _map(lambda m, v: -lr * _divide(m / (1 - b1**t),
-                                                  jnp.sqrt(v / (1 - b2**t) + eps)), m, v)
+                                                  _sqrt(v / (1 - b2**t) + eps)), m, v)
         return _cast_like(updates, grads), _cast_like(AdamState(t, m, v), state)
 
     return GradientTransformation(init, update)
@@ -93,14 +101,14 @@ def nadam_ruder(learning_rate: LearningRate = 0.002, b1: float = 0.9, b2: float 
     eps = check_nonnegative("eps", eps)
 
     def init(params):
-        return AdamState(_count0(), _zeros(params), _zeros(params))
+        return AdamState(_count0(), _zeros(params), _real_zeros(params))
 
-    def update(grads, state, params=None):
-        t, lr = state.count + 1, eta(state.count)
+    def update(grads, state, params=None, **extra_args):
+        t, lr = state.count + 1.0, eta(state.count)
         m = _map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, grads)
-        v = _map(lambda v, g: b2 * v + (1 - b2) * g**2, state.nu, grads)
+        v = _map(lambda v, g: b2 * v + (1 - b2) * _abs_sq(g), state.nu, grads)
         step = _map(lambda m, g: (b1 * m + (1 - b1) * g) / (1 - b1**t), m, grads)
-        updates = _map(lambda s, v: -lr * _divide(s, jnp.sqrt(v / (1 - b2**t)) + eps), step, v)
+        updates = _map(lambda s, v: -lr * _divide(s, _sqrt(v / (1 - b2**t)) + eps), step, v)
         return _cast_like(updates, grads), _cast_like(AdamState(t, m, v), state)
 
     return GradientTransformation(init, update)
@@ -151,19 +159,19 @@ def nadam_warmup(learning_rate: LearningRate = 0.002, b1: float = 0.9, b2: float
         return b1 * (1 - 0.5 * 0.96 ** (t * psi))
 
     def init(params):
-        dtype = jnp.result_type(*jax.tree.leaves(params))
+        dtype = jnp.finfo(jnp.result_type(*jax.tree.leaves(params))).dtype
         return NadamWarmupState(_count0(), jnp.ones([], dtype),
-                                _zeros(params), _zeros(params))
+                                _zeros(params), _real_zeros(params))
 
-    def update(grads, state, params=None):
-        t, lr = state.count + 1, eta(state.count)
+    def update(grads, state, params=None, **extra_args):
+        t, lr = state.count + 1.0, eta(state.count)
         mu_t, mu_next = schedule(t), schedule(t + 1)
         product = state.mu_product * mu_t
         m = _map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, grads)
-        v = _map(lambda v, g: b2 * v + (1 - b2) * g**2, state.nu, grads)
+        v = _map(lambda v, g: b2 * v + (1 - b2) * _abs_sq(g), state.nu, grads)
         step = _map(lambda m, g: mu_next * m / (1 - product * mu_next)
                     + (1 - mu_t) * g / (1 - product), m, grads)
-        updates = _map(lambda s, v: -lr * _divide(s, jnp.sqrt(v / (1 - b2**t)) + eps), step, v)
+        updates = _map(lambda s, v: -lr * _divide(s, _sqrt(v / (1 - b2**t)) + eps), step, v)
         new_state = NadamWarmupState(t, product, m, v)
         return _cast_like(updates, grads), _cast_like(new_state, state)
 
@@ -189,12 +197,12 @@ def adagrad_eps_outside(learning_rate: LearningRate = 0.01, eps: float = 1e-8
     eps = check_nonnegative("eps", eps)
 
     def init(params):
-        return AdagradState(_count0(), _zeros(params))
+        return AdagradState(_count0(), _real_zeros(params))
 
-    def update(grads, state, params=None):
+    def update(grads, state, params=None, **extra_args):
         lr = eta(state.count)
-        G = _map(lambda G, g: G + g**2, state.sum_sq_grad, grads)
-        updates = _map(lambda G, g: -lr * _divide(g, jnp.sqrt(G) + eps), G, grads)
+        G = _map(lambda G, g: G + _abs_sq(g), state.sum_sq_grad, grads)
+        updates = _map(lambda G, g: -lr * _divide(g, _sqrt(G) + eps), G, grads)
         return _cast_like(updates, grads), _cast_like(AdagradState(state.count + 1, G), state)
 
     return GradientTransformation(init, update)
@@ -221,12 +229,21 @@ def rmsprop_eps_outside(learning_rate: LearningRate = 0.001, decay: float = 0.9,
     eps = check_nonnegative("eps", eps)
 
     def init(params):
-        return RMSpropState(_count0(), _zeros(params))
+        return RMSpropState(_count0(), _real_zeros(params))
 
-    def update(grads, state, params=None):
+    def update(grads, state, params=None, **extra_args):
         lr = eta(state.count)
-        Eg2 = _map(lambda E, g: decay * E + (1 - decay) * g**2, state.avg_sq_grad, grads)
-        updates = _map(lambda E, g: -lr * _divide(g, jnp.sqrt(E) + eps), Eg2, grads)
+        Eg2 = _map(lambda E, g: decay * E + (1 - decay) * _abs_sq(g), state.avg_sq_grad, grads)
+        updates = _map(lambda E, g: -lr * _divide(g, _sqrt(E) + eps), Eg2, grads)
         return _cast_like(updates, grads), _cast_like(RMSpropState(state.count + 1, Eg2), state)
 
     return GradientTransformation(init, update)
+
+
+# Each hyperparameter is one number (a sweep runs several values): the factories are wrapped
+# here rather than decorated, so that the code a page shows starts at its `def`.
+adam_eps_inside = scalar_hyperparameters(adam_eps_inside)
+nadam_ruder = scalar_hyperparameters(nadam_ruder)
+nadam_warmup = scalar_hyperparameters(nadam_warmup)
+adagrad_eps_outside = scalar_hyperparameters(adagrad_eps_outside)
+rmsprop_eps_outside = scalar_hyperparameters(rmsprop_eps_outside)

@@ -5,13 +5,23 @@ Every check names the parameter, the value it got and the valid range, so a lear
 Python numbers, NumPy values and concrete JAX arrays (checked element by element, so a whole
 sweep grid is checked at once); values that are being traced inside ``jit`` or ``vmap`` cannot
 be inspected and are let through: :func:`gdlib.sweep` checks its grid before tracing.
+
+An optimizer's or a schedule's hyperparameter is one number: its factory is wrapped in
+:func:`scalar_hyperparameters`, which refuses an array (``sgd(jnp.array([1e-3, 1e-3]))`` would
+otherwise broadcast the parameters to a new shape without a word). A sweep runs several values
+at once by building the optimizer once from its whole grid inside :func:`checking_a_grid`, to
+check every value, and then once per grid point inside ``vmap``, where each is a scalar again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
+import inspect
 import numbers
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import jax
 import numpy as np
@@ -116,3 +126,90 @@ def as_schedule(learning_rate: float | Schedule, name: str = "learning_rate") ->
         return learning_rate
     check_nonnegative(name, learning_rate)
     return lambda count: learning_rate
+
+
+_CHECKING_A_GRID = contextvars.ContextVar("gdlib_checking_a_grid", default=False)
+Factory = TypeVar("Factory", bound=Callable[..., Any])
+
+
+@contextlib.contextmanager
+def checking_a_grid() -> Iterator[None]:
+    """Let optimizer factories take whole arrays of hyperparameters, to check a sweep's grid.
+
+    :func:`gdlib.train.runner.checked_grid` builds the optimizer once from the whole grid
+    inside this context, so that every value is checked (and the first bad one named) before
+    anything is traced; outside it, an array hyperparameter is refused.
+
+    Example:
+        >>> import numpy as np, gdlib
+        >>> with checking_a_grid():
+        ...     _ = gdlib.sgd(np.array([0.1, 0.2]))  # checked element by element
+    """
+    token = _CHECKING_A_GRID.set(True)
+    try:
+        yield
+    finally:
+        _CHECKING_A_GRID.reset(token)
+
+
+def check_scalar(name: str, value: Any) -> Any:
+    """Raise ValueError if ``value`` is an array of numbers rather than one number.
+
+    Callables (schedules) pass, and so does anything that is not numeric: the range checks
+    name their type. A traced value passes if it is a scalar (as each grid point is inside
+    ``vmap``). Inside :func:`checking_a_grid` everything passes.
+
+    Example:
+        >>> check_scalar("learning_rate", 0.1)
+        0.1
+        >>> check_scalar("learning_rate", [1e-3, 1e-3])
+        Traceback (most recent call last):
+        ...
+        ValueError: learning_rate must be one number, got an array of shape (2,): to run \
+several values at once, give them to a sweep (gdlib.sweep(..., learning_rate=[...]))
+    """
+    if _CHECKING_A_GRID.get() or callable(value) or value is None:
+        return value
+    if isinstance(value, jax.core.Tracer):
+        shape = value.shape
+    else:
+        try:
+            array = np.asarray(value)
+        except Exception:  # ragged or odd: the range check says what is wrong
+            return value
+        if array.dtype.kind not in "iufc":
+            return value
+        shape = array.shape
+    if shape != ():
+        raise ValueError(f"{name} must be one number, got an array of shape {shape}: to run "
+                         f"several values at once, give them to a sweep "
+                         f"(gdlib.sweep(..., {name}=[...]))")
+    return value
+
+
+def scalar_hyperparameters(factory: Factory) -> Factory:
+    """Wrap an optimizer or schedule factory so that every hyperparameter must be one number.
+
+    The wrapped factory has the same name, signature and docstring; each argument goes
+    through :func:`check_scalar` before the factory runs (and its own range checks).
+
+    Example:
+        >>> @scalar_hyperparameters
+        ... def scaled(learning_rate=0.1):
+        ...     return learning_rate
+        >>> scaled(np.array([0.1, 0.2]))
+        Traceback (most recent call last):
+        ...
+        ValueError: learning_rate must be one number, got an array of shape (2,): to run \
+several values at once, give them to a sweep (gdlib.sweep(..., learning_rate=[...]))
+    """
+    signature = inspect.signature(factory)
+
+    @functools.wraps(factory)
+    def build(*args: Any, **kwargs: Any) -> Any:
+        if not _CHECKING_A_GRID.get():
+            for name, value in signature.bind(*args, **kwargs).arguments.items():
+                check_scalar(name, value)
+        return factory(*args, **kwargs)
+
+    return build  # type: ignore[return-value]

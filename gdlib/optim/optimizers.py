@@ -11,7 +11,22 @@ Where the slides, the papers, optax and PyTorch disagree, each docstring says wh
 implemented and which oracle it equals (tested to 1e-10 in float64). A ratio whose denominator
 is exactly zero can only arise for a coordinate whose gradients have all been zero; such a
 coordinate does not move (0/0 := 0, as in ``optax.scale_by_rss``), so ``eps=0`` never makes a
-silent NaN.
+silent NaN; the square roots have a finite derivative at 0 as well, so that a gradient *through*
+the optimizer (a meta-gradient with respect to the learning rate or :math:`\theta_0`) is no NaN
+either.
+
+Parameters may be complex, as in optax: second moments average :math:`|g|^2 = g \bar g`, so they
+stay real, and the update points along :math:`g` (pass the conjugate of JAX's gradient, as
+``optax`` does, to descend). Every ``update`` takes optax's extra keyword arguments
+(``update(grads, state, params, **extra_args)``) and ignores them. Each hyperparameter is one
+number (:func:`~gdlib.optim.hyperparams.scalar_hyperparameters`); sweeps run several.
+
+Two details keep the numbers the same everywhere. The step :math:`t` of the Adam family is a
+float (``state.count + 1.0``): jnp computes ``b ** t`` for a concrete *integer* ``t`` by repeated
+multiplication but for a traced one through exp and log, so with an integer ``t`` float32 Adam's
+and Nadam's bias corrections :math:`1 - \beta^t` (and so their updates) differed by 1e-5
+(relative) between eager and jitted calls; with a float ``t`` both take the same path. And the
+momentum update negates with ``-1.0 * v`` (:func:`_negative` says why).
 """
 
 from __future__ import annotations
@@ -29,6 +44,7 @@ from gdlib.optim.hyperparams import (
     check_fraction,
     check_nonnegative,
     check_range,
+    scalar_hyperparameters,
 )
 
 PyTree = Any
@@ -40,6 +56,43 @@ LearningRate = float | Schedule
 
 def _zeros(params: PyTree) -> PyTree:
     return jax.tree.map(jnp.zeros_like, params)
+
+
+def _real_zeros(params: PyTree) -> PyTree:
+    """Zeros for a second moment: real even where the parameters are complex."""
+    return jax.tree.map(lambda p: jnp.real(jnp.zeros_like(p)), params)
+
+
+def _abs_sq(g: jax.Array) -> jax.Array:
+    r""":math:`|g|^2`: ``g * g`` for real ``g``, :math:`g \bar g` (real) for complex ``g``."""
+    return jnp.real(g * jnp.conj(g)) if jnp.iscomplexobj(g) else g * g
+
+
+@jax.custom_jvp
+def _sqrt(x: jax.Array) -> jax.Array:
+    """``jnp.sqrt(x)`` whose derivative at ``x = 0`` is 0 instead of infinity.
+
+    An accumulator that stays exactly 0 (a coordinate whose gradient is always 0) does not
+    depend on anything, so a gradient through the optimizer must see a zero derivative there;
+    ``jnp.sqrt``'s infinite one, times that zero, would make the whole gradient NaN. The value
+    is ``jnp.sqrt``'s, bit for bit.
+    """
+    return jnp.sqrt(x)
+
+
+@_sqrt.defjvp
+def _sqrt_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    root = jnp.sqrt(x)
+    positive = x > 0
+    return root, jnp.where(positive, dx / (2 * jnp.where(positive, root, 1)), 0)
+
+
+def _negative(tree: PyTree) -> PyTree:
+    """``-tree``, written ``-1.0 * tree``: the same numbers, but XLA:CPU compiles
+    ``apply_updates``'s ``p + (-1.0 * v)`` into a faster loop than ``p - v`` (benchmarks/step.py
+    measured momentum at 1.2-1.35x optax's time with ``-v``)."""
+    return _map(lambda x: -1.0 * x, tree)
 
 
 def _map(fn: Callable, *trees: PyTree) -> PyTree:
@@ -135,7 +188,7 @@ def sgd(learning_rate: LearningRate = 0.01) -> GradientTransformation:
     def init(params):
         return CountState(_count0())
 
-    def update(grads, state, params=None):
+    def update(grads, state, params=None, **extra_args):
         lr = eta(state.count)
         updates = _map(lambda g: -lr * g, grads)
         return _cast_like(updates, grads), CountState(state.count + 1)
@@ -169,12 +222,10 @@ def momentum(learning_rate: LearningRate = 0.01, momentum: float = 0.9) -> Gradi
     def init(params):
         return MomentumState(_count0(), _zeros(params))
 
-    def update(grads, state, params=None):
+    def update(grads, state, params=None, **extra_args):
         lr = eta(state.count)
         v = _map(lambda v, g: gamma * v + lr * g, state.velocity, grads)
-        # -1.0 * v, not -v: the same numbers, but XLA:CPU compiles p + c * v into a faster
-        # loop than p - v (benchmarks/step.py measured momentum at 1.2-1.35x optax before).
-        updates = _map(lambda v: -1.0 * v, v)
+        updates = _negative(v)
         new_state = MomentumState(state.count + 1, v)
         return _cast_like(updates, grads), _cast_like(new_state, state)
 
@@ -212,7 +263,7 @@ def nesterov(learning_rate: LearningRate = 0.01, momentum: float = 0.9) -> Gradi
     def init(params):
         return MomentumState(_count0(), _zeros(params))
 
-    def update(grads, state, params=None):
+    def update(grads, state, params=None, **extra_args):
         lr = eta(state.count)
         v = _map(lambda v, g: gamma * v + lr * g, state.velocity, grads)
         updates = _map(lambda v, g: -(gamma * v + lr * g), v, grads)
@@ -244,12 +295,12 @@ def adagrad(learning_rate: LearningRate = 0.01, eps: float = 1e-8) -> GradientTr
     eps = check_nonnegative("eps", eps)
 
     def init(params):
-        return AdagradState(_count0(), _zeros(params))
+        return AdagradState(_count0(), _real_zeros(params))
 
-    def update(grads, state, params=None):
+    def update(grads, state, params=None, **extra_args):
         lr = eta(state.count)
-        G = _map(lambda G, g: G + g**2, state.sum_sq_grad, grads)
-        updates = _map(lambda G, g: -lr * _divide(g, jnp.sqrt(G + eps)), G, grads)
+        G = _map(lambda G, g: G + _abs_sq(g), state.sum_sq_grad, grads)
+        updates = _map(lambda G, g: -lr * _divide(g, _sqrt(G + eps)), G, grads)
         new_state = AdagradState(state.count + 1, G)
         return _cast_like(updates, grads), _cast_like(new_state, state)
 
@@ -287,14 +338,14 @@ def adadelta(rho: float = 0.95, eps: float = 1e-6, learning_rate: LearningRate =
     eta = as_schedule(learning_rate)
 
     def init(params):
-        return AdadeltaState(_count0(), _zeros(params), _zeros(params))
+        return AdadeltaState(_count0(), _real_zeros(params), _real_zeros(params))
 
-    def update(grads, state, params=None):
+    def update(grads, state, params=None, **extra_args):
         lr = eta(state.count)
-        Eg2 = _map(lambda E, g: rho * E + (1 - rho) * g**2, state.avg_sq_grad, grads)
-        delta = _map(lambda Ed, E, g: -jnp.sqrt(Ed + eps) / jnp.sqrt(E + eps) * g,
+        Eg2 = _map(lambda E, g: rho * E + (1 - rho) * _abs_sq(g), state.avg_sq_grad, grads)
+        delta = _map(lambda Ed, E, g: -_sqrt(Ed + eps) / _sqrt(E + eps) * g,
                      state.avg_sq_delta, Eg2, grads)
-        Ed2 = _map(lambda Ed, d: rho * Ed + (1 - rho) * d**2, state.avg_sq_delta, delta)
+        Ed2 = _map(lambda Ed, d: rho * Ed + (1 - rho) * _abs_sq(d), state.avg_sq_delta, delta)
         updates = _map(lambda d: lr * d, delta)
         new_state = AdadeltaState(state.count + 1, Eg2, Ed2)
         return _cast_like(updates, grads), _cast_like(new_state, state)
@@ -326,12 +377,12 @@ def rmsprop(learning_rate: LearningRate = 0.001, decay: float = 0.9, eps: float 
     eps = check_nonnegative("eps", eps)
 
     def init(params):
-        return RMSpropState(_count0(), _zeros(params))
+        return RMSpropState(_count0(), _real_zeros(params))
 
-    def update(grads, state, params=None):
+    def update(grads, state, params=None, **extra_args):
         lr = eta(state.count)
-        Eg2 = _map(lambda E, g: decay * E + (1 - decay) * g**2, state.avg_sq_grad, grads)
-        updates = _map(lambda E, g: -lr * _divide(g, jnp.sqrt(E + eps)), Eg2, grads)
+        Eg2 = _map(lambda E, g: decay * E + (1 - decay) * _abs_sq(g), state.avg_sq_grad, grads)
+        updates = _map(lambda E, g: -lr * _divide(g, _sqrt(E + eps)), Eg2, grads)
         new_state = RMSpropState(state.count + 1, Eg2)
         return _cast_like(updates, grads), _cast_like(new_state, state)
 
@@ -366,14 +417,14 @@ def adam(learning_rate: LearningRate = 0.001, b1: float = 0.9, b2: float = 0.999
     eps = check_nonnegative("eps", eps)
 
     def init(params):
-        return AdamState(_count0(), _zeros(params), _zeros(params))
+        return AdamState(_count0(), _zeros(params), _real_zeros(params))
 
-    def update(grads, state, params=None):
-        t, lr = state.count + 1, eta(state.count)
+    def update(grads, state, params=None, **extra_args):
+        t, lr = state.count + 1.0, eta(state.count)
         m = _map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, grads)
-        v = _map(lambda v, g: b2 * v + (1 - b2) * g**2, state.nu, grads)
+        v = _map(lambda v, g: b2 * v + (1 - b2) * _abs_sq(g), state.nu, grads)
         updates = _map(lambda m, v: -lr * _divide(m / (1 - b1**t),
-                                                  jnp.sqrt(v / (1 - b2**t)) + eps), m, v)
+                                                  _sqrt(v / (1 - b2**t)) + eps), m, v)
         return _cast_like(updates, grads), _cast_like(AdamState(t, m, v), state)
 
     return GradientTransformation(init, update)
@@ -406,10 +457,10 @@ def adamax(learning_rate: LearningRate = 0.002, b1: float = 0.9, b2: float = 0.9
     eps = check_nonnegative("eps", eps)
 
     def init(params):
-        return AdamaxState(_count0(), _zeros(params), _zeros(params))
+        return AdamaxState(_count0(), _zeros(params), _real_zeros(params))
 
-    def update(grads, state, params=None):
-        t, lr = state.count + 1, eta(state.count)
+    def update(grads, state, params=None, **extra_args):
+        t, lr = state.count + 1.0, eta(state.count)
         m = _map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, grads)
         u = _map(lambda u, g: jnp.maximum(b2 * u, jnp.abs(g) + eps), state.u, grads)
         updates = _map(lambda m, u: -lr / (1 - b1**t) * _divide(m, u), m, u)
@@ -447,18 +498,31 @@ def nadam(learning_rate: LearningRate = 0.002, b1: float = 0.9, b2: float = 0.99
     eps = check_nonnegative("eps", eps)
 
     def init(params):
-        return AdamState(_count0(), _zeros(params), _zeros(params))
+        return AdamState(_count0(), _zeros(params), _real_zeros(params))
 
-    def update(grads, state, params=None):
-        t, lr = state.count + 1, eta(state.count)
+    def update(grads, state, params=None, **extra_args):
+        t, lr = state.count + 1.0, eta(state.count)
         m = _map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, grads)
-        v = _map(lambda v, g: b2 * v + (1 - b2) * g**2, state.nu, grads)
+        v = _map(lambda v, g: b2 * v + (1 - b2) * _abs_sq(g), state.nu, grads)
         step = _map(lambda m, g: b1 * m / (1 - b1 ** (t + 1)) + (1 - b1) * g / (1 - b1**t),
                     m, grads)
-        updates = _map(lambda s, v: -lr * _divide(s, jnp.sqrt(v / (1 - b2**t)) + eps), step, v)
+        updates = _map(lambda s, v: -lr * _divide(s, _sqrt(v / (1 - b2**t)) + eps), step, v)
         return _cast_like(updates, grads), _cast_like(AdamState(t, m, v), state)
 
     return GradientTransformation(init, update)
+
+
+# Each hyperparameter is one number (a sweep runs several values): the factories are wrapped
+# here rather than decorated, so that the code a page shows starts at its `def`.
+sgd = scalar_hyperparameters(sgd)
+momentum = scalar_hyperparameters(momentum)
+nesterov = scalar_hyperparameters(nesterov)
+adagrad = scalar_hyperparameters(adagrad)
+adadelta = scalar_hyperparameters(adadelta)
+rmsprop = scalar_hyperparameters(rmsprop)
+adam = scalar_hyperparameters(adam)
+adamax = scalar_hyperparameters(adamax)
+nadam = scalar_hyperparameters(nadam)
 
 
 #: Every optimizer by name, in the order of the slides.

@@ -14,8 +14,8 @@ enabled), so ``lr * grad`` keeps the gradient's dtype, float32 included.
 * :func:`step_decay`: :math:`\eta_t = \eta_0\, d^{\lfloor t / T \rfloor}`.
 
 Each docstring names the equivalent optax schedule and PyTorch scheduler. The hyperparameters
-are checked when the schedule is built; values traced inside ``vmap`` (a sweep over decay
-rates) are let through, see :mod:`gdlib.optim.hyperparams`.
+are checked when the schedule is built, and each must be one number; values traced inside
+``vmap`` (a sweep over decay rates) are let through, see :mod:`gdlib.optim.hyperparams`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from gdlib.optim.hyperparams import (
     check_nonnegative,
     check_positive_int,
     check_range,
+    scalar_hyperparameters,
 )
 
 __all__ = ["Schedule", "constant", "exponential", "step_decay", "time_based"]
@@ -166,3 +167,11 @@ def step_decay(init_value: float, drop: float = 0.5, every: int = 10) -> Schedul
         return init_value * drop ** jnp.floor_divide(_as_float(count), every)
 
     return schedule
+
+
+# Each hyperparameter is one number (a sweep runs several values): the factories are wrapped
+# here rather than decorated, so that the code a page shows starts at its `def`.
+constant = scalar_hyperparameters(constant)
+time_based = scalar_hyperparameters(time_based)
+exponential = scalar_hyperparameters(exponential)
+step_decay = scalar_hyperparameters(step_decay)

@@ -2,7 +2,9 @@
 
 Nothing downloads at run time. Every loader returns a :class:`Dataset` with a training and a
 validation split drawn from a fixed PRNG key, features standardized with the *training* mean
-and standard deviation (so no statistic of the validation set leaks into training).
+and standard deviation (so no statistic of the validation set leaks into training). The real
+sets come with scikit-learn, gdlib's "data" extra (``pip install "gdlib[data]"``); without it
+their loaders say so, and the synthetic sets still work.
 
 * :func:`digits`: 1,797 handwritten digits, 8x8 pixels, 10 classes (scikit-learn's bundled
   copy of the UCI optical digits test set).
@@ -20,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gdlib.optim.extras import require
 from gdlib.optim.hyperparams import check_positive_int, check_range
 
 
@@ -78,9 +81,7 @@ def digits(key: jax.Array | None = None, val_fraction: float = 0.2) -> Dataset:
         >>> data.x_train.shape, data.x_val.shape, int(data.y_train.max()) + 1
         ((1438, 64), (359, 64), 10)
     """
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
+    bunch = require("sklearn.datasets", "data", "gdlib.problems.data.digits").load_digits()
     key = jax.random.key(0) if key is None else key
     return split(key, bunch.data.astype(np.float64), bunch.target, val_fraction,
                  name="digits (scikit-learn, 8x8 pixels, 10 classes)")
@@ -94,9 +95,7 @@ def diabetes(key: jax.Array | None = None, val_fraction: float = 0.2) -> Dataset
         >>> data.x_train.shape, data.y_train.dtype
         ((354, 10), dtype('float32'))
     """
-    from sklearn.datasets import load_diabetes
-
-    bunch = load_diabetes()
+    bunch = require("sklearn.datasets", "data", "gdlib.problems.data.diabetes").load_diabetes()
     key = jax.random.key(0) if key is None else key
     return split(key, bunch.data, bunch.target.astype(np.float64), val_fraction,
                  name="diabetes (scikit-learn, 10 features, regression)", standardize_y=True)

@@ -26,8 +26,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from gdlib.optim.base import apply_updates
+from gdlib.optim.extras import check_available
 from gdlib.optim.hyperparams import check_positive_int, check_range
 from gdlib.optim.optimizers import BY_NAME
+
+# The oracles are optax and PyTorch, gdlib's "oracles" extra: checked (not imported) here, so
+# that a missing one fails at once with the command that installs it; imported by the
+# comparisons that run them.
+check_available(("optax", "torch"), "oracles", "gdlib.teach.oracles")
 
 
 class Problem(NamedTuple):

@@ -24,6 +24,7 @@ from gdlib.optim.hyperparams import (
     check_nonnegative,
     check_positive_int,
     check_range,
+    checking_a_grid,
 )
 
 PyTree = Any
@@ -179,7 +180,8 @@ def checked_grid(make_optimizer: Callable[..., GradientTransformation], params: 
     """Broadcast a sweep's hyperparameters to 1-D arrays, check them all, match the params' dtype.
 
     Numbers are shared by all runs, arrays are zipped. The optimizer is built once from the whole
-    (concrete) grid so that any bad value raises its usual message before anything is traced.
+    (concrete) grid, inside :func:`~gdlib.optim.hyperparams.checking_a_grid` (where a factory
+    takes arrays), so that any bad value raises its usual message before anything is traced.
 
     Example:
         >>> import jax.numpy as jnp, gdlib
@@ -193,7 +195,8 @@ def checked_grid(make_optimizer: Callable[..., GradientTransformation], params: 
     if columns[0].ndim != 1:
         raise ValueError("sweep takes numbers or 1-D arrays; use gdlib.grid for a grid")
     checked = dict(zip(hyperparams, columns, strict=True))
-    make_optimizer(**checked)  # checks every value, element by element, with clear messages
+    with checking_a_grid():
+        make_optimizer(**checked)  # checks every value, element by element, with clear messages
     dtype = jnp.result_type(*jax.tree.leaves(params))
     # NumPy arrays: a jitted function takes them in its C++ dispatch path, faster than a
     # device_put here (this is most of a sweep call's host cost).
