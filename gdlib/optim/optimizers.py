@@ -197,7 +197,8 @@ def sgd(learning_rate: LearningRate = 0.01) -> GradientTransformation:
 
 
 def momentum(learning_rate: LearningRate = 0.01, momentum: float = 0.9) -> GradientTransformation:
-    r"""Momentum (Qian 1999; Ruder eq. 4), with the learning rate inside the velocity.
+    r"""Momentum: Polyak's heavy ball (1964) in the form of Qian (1999) and Ruder eq. 4, with the
+    learning rate inside the velocity.
 
     .. math:: v_t = \gamma v_{t-1} + \eta\, g_t, \qquad \theta_t = \theta_{t-1} - v_t
 
