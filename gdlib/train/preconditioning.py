@@ -29,8 +29,8 @@ from functools import partial
 from typing import Any
 
 import jax
-import numpy as np
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from gdlib.optim.base import GradientTransformation, apply_updates
@@ -85,7 +85,8 @@ def adam_step_bound(b1: float, b2: float) -> float:
     r"""Kingma and Ba's bound on Adam's step, in units of :math:`\eta` (their section 2.1).
 
     .. math:: \frac{|\Delta\theta_t|}{\eta} \le
-              \begin{cases} (1-\beta_1)/\sqrt{1-\beta_2} & \text{if } 1-\beta_1 > \sqrt{1-\beta_2},\\
+              \begin{cases} (1-\beta_1)/\sqrt{1-\beta_2}
+                  & \text{if } 1-\beta_1 > \sqrt{1-\beta_2},\\
               1 \ (\text{approximately}) & \text{otherwise.} \end{cases}
 
     The first case is reached when a coordinate's gradient has been zero at every step but the
