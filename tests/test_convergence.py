@@ -51,11 +51,11 @@ def test_step_lengths_diverge_for_time_based_and_converge_for_the_others():
     time_based = schedules.time_based(0.1, decay_rate=0.1)
     exponential = schedules.exponential(0.1, decay_rate=0.1)
     step = schedules.step_decay(0.1, drop=0.5, every=10)
-    short, long = (convergence.step_lengths(time_based, t)[0] for t in (10_000, 1_000_000))
-    assert long > short + 4  # grows like log(T): ln(100) = 4.6 more, no limit
+    short, long = (convergence.step_lengths(time_based, t)[0] for t in (10_000, 100_000))
+    assert long > short + 2  # grows like log(T): ln(10) = 2.3 more, no limit
     for schedule, limit in [(exponential, 0.1 / (1 - np.exp(-0.1))), (step, 0.1 * 10 / 0.5)]:
         assert convergence.step_lengths(schedule, 10_000)[0] == pytest.approx(limit, rel=1e-6)
-    squares = [convergence.step_lengths(time_based, t)[1] for t in (10_000, 1_000_000)]
+    squares = [convergence.step_lengths(time_based, t)[1] for t in (10_000, 100_000)]
     assert squares[1] - squares[0] < 1e-3  # the squares add up to a finite total
 
 
@@ -92,7 +92,8 @@ def test_noise_floor_predicts_sgd_on_a_least_squares_problem():
     n, d = 200, 3
     x = jax.random.normal(key_x, (n, d))
     y = x @ jnp.array([1.0, -2.0, 0.5]) + jax.random.normal(key_y, (n,))
-    theta_star = jnp.linalg.lstsq(x, y)[0]
+    theta_star = jnp.asarray(np.linalg.lstsq(np.asarray(x, float), np.asarray(y, float))[0],
+                             dtype=jnp.float32)
     loss = lambda w, x, y: jnp.mean((x @ w - y) ** 2)  # noqa: E731
     hessian = 2 * np.asarray(x.T @ x, dtype=float) / n
     per_example = 2 * np.asarray(x * (x @ theta_star - y)[:, None], dtype=float)
@@ -100,8 +101,8 @@ def test_noise_floor_predicts_sgd_on_a_least_squares_problem():
     for b in (1, 10):
         covariance = sigma / b  # batches drawn with replacement
         predicted = convergence.noise_floor(0.02, hessian, covariance)
-        squared = convergence.sgd_distances(loss, theta_star, x, y, b, 0.02, 4000, key_run, 16)
-        measured = float(jnp.mean(squared[:, 2000:]))
+        squared = convergence.sgd_distances(loss, theta_star, x, y, b, 0.02, 1000, key_run, 16)
+        measured = float(jnp.mean(squared[:, 500:]))
         assert measured == pytest.approx(predicted, rel=0.15)
 
 
