@@ -2,7 +2,7 @@
 
 Samples cannot be compared with optax's one by one (different draws), so the tests measure:
 feed zero gradients through many coordinates, and the empirical variance at step t must be
-eta / (1 + t)^gamma, as it is for optax.add_noise.
+nu / (1 + t)^gamma, as it is for optax.add_noise (which calls nu eta).
 """
 
 import jax
@@ -34,16 +34,16 @@ def noise_per_step(transformation, size=SIZE, steps=STEPS):
     return np.asarray(noise, dtype=np.float64)
 
 
-@pytest.mark.parametrize("eta, gamma", [(0.01, 0.55), (0.3, 0.55), (1.0, 0.55), (0.5, 0.0),
+@pytest.mark.parametrize("nu, gamma", [(0.01, 0.55), (0.3, 0.55), (1.0, 0.55), (0.5, 0.0),
                                         (2.0, 1.5)])
-def test_empirical_variance_follows_the_schedule(eta, gamma):
-    noise = noise_per_step(gradient_noise(eta, gamma, key=1))
+def test_empirical_variance_follows_the_schedule(nu, gamma):
+    noise = noise_per_step(gradient_noise(nu, gamma, key=1))
     t = np.arange(STEPS)
-    expected = eta / (1.0 + t) ** gamma
+    expected = nu / (1.0 + t) ** gamma
     np.testing.assert_allclose(noise.var(axis=1), expected, rtol=0.04)
     assert np.all(np.abs(noise.mean(axis=1)) < 4 * np.sqrt(expected / SIZE))
-    # the first step has the full variance eta (t starts at 0, not 1: no division by zero)
-    assert abs(noise[0].var() / eta - 1) < 0.04
+    # the first step has the full variance nu (t starts at 0, not 1: no division by zero)
+    assert abs(noise[0].var() / nu - 1) < 0.04
 
 
 def test_schedule_is_optax_add_noise_schedule():
@@ -90,7 +90,7 @@ def test_composes_with_gdlib_and_optax_chains():
                  noisy_grads)
 
 
-def test_eta_zero_is_no_noise_and_training_runs_under_jit_and_vmap():
+def test_nu_zero_is_no_noise_and_training_runs_under_jit_and_vmap():
     d = data.diabetes()
 
     def loss(p, x, y):
@@ -118,9 +118,29 @@ def test_dtype_is_kept(x64):
 
 
 def test_bad_hyperparameters_are_named():
-    with pytest.raises(ValueError, match="eta must be a finite number >= 0, got -0.1"):
-        gradient_noise(eta=-0.1)
+    with pytest.raises(ValueError, match="nu must be a finite number >= 0, got -0.1"):
+        gradient_noise(nu=-0.1)
     with pytest.raises(ValueError, match="gamma"):
         gradient_noise(gamma=float("nan"))
     with pytest.raises(TypeError, match="key must be"):
         gradient_noise(key="seed")
+
+
+def test_update_takes_extra_arguments_like_the_optimizers():
+    params = jnp.zeros(4)
+    noise = gradient_noise(0.3, key=2)
+    plain, _ = noise.update(params, noise.init(params), params)
+    extra, _ = noise.update(params, noise.init(params), params, value=1.0, step=3)
+    np.testing.assert_array_equal(plain, extra)
+    combined = chain(gradient_noise(0.3, key=2), gdlib.sgd(0.1))
+    updates, _ = combined.update(params, combined.init(params), params, value=1.0)
+    np.testing.assert_allclose(updates, -0.1 * plain, rtol=1e-6)
+
+
+def test_each_hyperparameter_is_one_number():
+    with pytest.raises(ValueError, match=r"nu must be one number, got an array of shape \(2,\)"):
+        gradient_noise(nu=jnp.array([0.3, 1.0]))
+    with pytest.raises(ValueError, match="gamma must be one number"):
+        gradient_noise(0.3, np.array([0.55, 0.6]))
+    assert gradient_noise.__name__ == "gradient_noise"
+    gradient_noise(np.float32(0.3), key=jax.random.key(1))  # NumPy scalars and keys pass

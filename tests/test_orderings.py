@@ -127,3 +127,27 @@ def test_compare_equals_one_run_per_order_and_seed():
                                        rtol=1e-5)
     with pytest.raises(ValueError, match="num_seeds=2"):
         orderings.compare(gdlib.sgd(0.02), loss, init, d, keys, {"one": orders["sorted"][0]})
+
+
+def test_epoch_entropy_is_log_of_the_admitted_count_and_grows_along_a_curriculum():
+    difficulty = jnp.asarray(np.random.default_rng(0).permutation(120).astype(np.float32))
+    pacing = orderings.linear_pacing(0.25, 3)
+    orders = orderings.curriculum(jax.random.key(1), difficulty, 5, pacing)
+    sizes = orderings.admissible_sizes(pacing, 5, 120)  # [30, 60, 90, 120, 120]
+    entropy = orderings.epoch_entropy(orders)
+    # every admitted example fills q = n // k or q + 1 slots (r = n % k of them q + 1)
+    q, r = 120 // sizes, 120 % sizes
+    exact = -(r * (q + 1) / 120 * np.log((q + 1) / 120) + (sizes - r) * q / 120 * np.log(q / 120))
+    np.testing.assert_allclose(entropy, exact, rtol=1e-12)
+    assert np.all(entropy <= np.log(sizes) + 1e-12) and np.all(entropy > np.log(sizes) - 0.07)
+    assert np.all(np.diff(entropy[:4]) > 0.2) and entropy[4] == pytest.approx(np.log(120))
+    # a shuffled epoch is uniform over all examples; one repeated example has entropy 0
+    shuffled = orderings.shuffled(jax.random.key(2), 2, 120)
+    np.testing.assert_allclose(orderings.epoch_entropy(shuffled), np.log(120), rtol=1e-12)
+    assert orderings.epoch_entropy(np.zeros((1, 5), int)).tolist() == [0.0]
+    # a 90/10 split of 10 slots between two of five examples
+    two = np.array([[0] * 9 + [1]])
+    expected = -(0.9 * np.log(0.9) + 0.1 * np.log(0.1))
+    np.testing.assert_allclose(orderings.epoch_entropy(two, num_examples=5), expected)
+    with pytest.raises(ValueError, match="orders must be"):
+        orderings.epoch_entropy(np.zeros(4, int))

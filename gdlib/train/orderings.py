@@ -10,7 +10,8 @@ epoch, for the ``orders`` argument of :func:`gdlib.train.training.train`:
 * :func:`curriculum`: Bengio et al. (2009)'s curriculum: epoch :math:`e` draws only from the
   easiest fraction :math:`\lambda_e` of the examples, :math:`\lambda_e` growing to 1.
 
-:func:`compare` trains once for every named order and seed, in one compiled call.
+:func:`compare` trains once for every named order and seed, in one compiled call;
+:func:`epoch_entropy` measures how the training distribution widens over the epochs.
 
 A curriculum is a sequence of training distributions
 :math:`Q_\lambda(z) \propto W_\lambda(z) P(z)` whose weights :math:`W_\lambda` never decrease
@@ -204,6 +205,37 @@ def _curriculum(key, difficulty, sizes):
     keys = jax.random.split(key, sizes.shape[0])
     ranks = difficulty_ranks(difficulty)
     return jax.vmap(curriculum_epoch, in_axes=(0, None, 0))(keys, ranks, sizes)
+
+
+def epoch_entropy(orders: jax.Array, num_examples: int | None = None) -> np.ndarray:
+    r"""The entropy (in nats) of each epoch's training distribution, measured from its order.
+
+    Epoch :math:`e` visits example :math:`i` some :math:`c_{e,i}` times out of :math:`n`
+    slots; its empirical distribution :math:`q_{e,i} = c_{e,i} / n` has entropy
+    :math:`H_e = -\sum_i q_{e,i} \ln q_{e,i}`. Bengio et al. (2009) ask of a curriculum that
+    this grows as examples are admitted; a uniform draw from :math:`k_e` examples has
+    :math:`H_e = \ln k_e`, the most that :math:`k_e` examples allow, and a shuffled epoch
+    has :math:`\ln n`. (Computed in float64 with NumPy: exact counts, portable digits.)
+
+    Args:
+        orders: ``(num_epochs, slots)`` example indices, as :func:`curriculum` returns.
+        num_examples: how many examples there are (default: the number of slots).
+
+    Example:
+        >>> import numpy as np
+        >>> orders = np.array([[0, 1, 0, 1], [0, 1, 2, 3]])
+        >>> np.round(epoch_entropy(orders) / np.log([2, 4]), 6).tolist()
+        [1.0, 1.0]
+    """
+    orders = np.asarray(orders)
+    if orders.ndim != 2:
+        raise ValueError(f"orders must be (num_epochs, slots), got shape {orders.shape}")
+    length = orders.shape[1] if num_examples is None else check_positive_int(
+        "num_examples", num_examples)
+    counts = np.stack([np.bincount(row, minlength=length) for row in orders]).astype(np.float64)
+    q = counts / counts.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.sum(np.where(q > 0, q * np.log(q), 0.0), axis=1)
 
 
 @partial(jax.jit, static_argnums=0)
