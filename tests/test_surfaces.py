@@ -282,3 +282,26 @@ def test_chord_violations_tell_convex_from_non_convex():
     assert surfaces.chord_violations(surfaces.quadratic_bowl(100.0, angle=0.5), key, 5000) == 0.0
     assert surfaces.chord_violations(surfaces.three_hump_camel(), key, 5000) > 0.05
     assert surfaces.chord_violations(surfaces.rosenbrock(), key, 5000) > 0.0
+
+
+def test_rotated_turns_the_function_its_points_and_keeps_its_window_inside():
+    from gdlib.problems import surfaces
+
+    for surface in [surfaces.saddle(), surfaces.quadratic_bowl(50.0), surfaces.beale()]:
+        turned = surfaces.rotated(surface, 0.7)
+        c, s = math.cos(0.7), math.sin(0.7)
+        turn = np.array([[c, -s], [s, c]])
+        point = np.array([0.3, -0.4])
+        assert float(turned(jnp.asarray(turn @ point))) == pytest.approx(
+            float(surface(jnp.asarray(point))), rel=1e-5, abs=1e-6)
+        np.testing.assert_allclose(turned.minima, surface.minima @ turn.T)
+        np.testing.assert_allclose(turned.start, turn @ surface.start)
+        assert turned.min_value == surface.min_value
+        (xmin, xmax), (ymin, ymax) = turned.window
+        for x, y in np.concatenate([turned.minima, turned.saddles, turned.start[None]]):
+            assert xmin <= x <= xmax and ymin <= y <= ymax
+    assert surfaces.rotated(surfaces.saddle(), 0.7) is surfaces.rotated(surfaces.saddle(), 0.7)
+    bowl = surfaces.rotated(surfaces.quadratic_bowl(50.0), 0.5)
+    np.testing.assert_allclose(bowl.start, surfaces.quadratic_bowl(50.0, angle=0.5).start)
+    with pytest.raises(TypeError):
+        surfaces.rotated(lambda xy: xy, 0.1)

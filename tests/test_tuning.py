@@ -65,3 +65,36 @@ def test_best_rate_skips_diverged_runs_and_says_when_all_diverged():
     assert best_rate(np.array([0.01, 0.1]), np.array([np.nan, 0.3]), np.array([2, -1])) == 0.1
     with pytest.raises(ValueError, match="every learning rate of the grid diverged"):
         best_rate([0.1, 1.0], [np.nan, np.inf], [1, 0])
+
+
+def test_held_out_splits_the_validation_part_in_two():
+    d = data.diabetes()
+    tuning_data, (x_test, y_test) = tuning.held_out(d)
+    assert len(tuning_data.x_val) + len(x_test) == len(d.x_val)
+    np.testing.assert_array_equal(np.concatenate([tuning_data.x_val, x_test]), d.x_val)
+    assert tuning_data.x_train is d.x_train
+
+
+def test_curves_choose_on_validation_and_report_on_test():
+    tuning_data, test = tuning.held_out(data.diabetes())
+    rates = np.array([1e-3, 1e-2, 3e-2, 10.0])
+    [sgd] = tuning.curves({"sgd": gdlib.sgd}, loss, init, tuning_data, test,
+                          learning_rates={"sgd": rates}, num_epochs=3, batch_size=16,
+                          num_seeds=3, key=jax.random.key(3))
+    assert sgd.val.shape == sgd.test.shape == (3, 4)
+    assert np.all(np.isnan(sgd.val[:, -1])) and np.all(np.isnan(sgd.test[:, -1]))
+    assert sgd.index == int(np.nanargmin(sgd.val.mean(axis=0)))
+    assert sgd.inside == (0 < sgd.index < 3)
+    # seed 1 at the chosen rate, trained alone, gives the same test loss
+    key_init, key_order = jax.random.split(jax.random.split(jax.random.key(3), 3)[1])
+    alone = training.train(gdlib.sgd(sgd.learning_rate), loss, init(key_init), tuning_data,
+                           orders=training.shuffled_orders(key_order, 3, len(d_x(tuning_data))),
+                           batch_size=16)
+    assert float(loss(alone.params, *test)) == pytest.approx(sgd.test[1, sgd.index], rel=1e-4)
+    mean, std = sgd.report()
+    assert mean == pytest.approx(np.mean(sgd.test[:, sgd.index])) and std >= 0
+    assert "± " in tuning.curve_table([sgd])
+
+
+def d_x(d):
+    return d.x_train

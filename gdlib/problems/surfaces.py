@@ -11,6 +11,8 @@ makes an instructive picture.
 * :func:`beale`: a sum of three squares with steep walls and flat plateaus.
 * :func:`saddle`: :math:`x^2 + y^4/4 - y^2/2`, a saddle at the origin between two minima.
 * :func:`three_hump_camel`: a global minimum and two suboptimal local minima.
+* :func:`rotated`: any of them turned about the origin, so that its valleys no longer run
+  along the coordinate axes (which favours the per-coordinate methods).
 
 A constructor returns the same object for the same arguments, so a jitted function that takes
 the surface as a static argument compiles once per surface:
@@ -33,8 +35,8 @@ import numpy as np
 
 from gdlib.optim.hyperparams import check_positive_int, check_range
 
-__all__ = ["Surface", "beale", "chord_violations", "quadratic_bowl", "rosenbrock", "saddle",
-           "three_hump_camel"]
+__all__ = ["Surface", "beale", "chord_violations", "quadratic_bowl", "rosenbrock", "rotated",
+           "saddle", "three_hump_camel"]
 
 Window = tuple[tuple[float, float], tuple[float, float]]
 
@@ -355,4 +357,65 @@ def three_hump_camel() -> Surface:
         window=((-2.0, 2.0), (-2.0, 2.0)),
         start=[1.9, 1.9],
         min_value=0.0,
+    )
+
+
+def rotated(surface: Surface, angle: float) -> Surface:
+    r"""``surface`` turned by ``angle`` about the origin: :math:`f_R(\theta) = f(R^\top \theta)`.
+
+    :math:`R` is the rotation by :math:`\alpha` = ``angle`` (radians, counter-clockwise). The
+    minima, saddles and start turn with the surface, and the window becomes the box around the
+    turned window, so the picture holds the same region. Gradient descent, momentum and NAG
+    take the turned path exactly (their updates are linear in the gradient, and
+    :math:`\nabla f_R(R\theta) = R\, \nabla f(\theta)`); methods that scale each coordinate
+    separately (Adagrad, RMSprop, Adam, ...) do not, which is what a turned copy measures.
+
+    Args:
+        surface: any :class:`Surface`.
+        angle: :math:`\alpha` in radians, finite.
+
+    Returns:
+        The turned :class:`Surface` (the same object for the same arguments).
+
+    Example:
+        >>> turned = rotated(saddle(), math.pi / 4)
+        >>> turned.minima.round(4).tolist()
+        [[0.7071, -0.7071], [-0.7071, 0.7071]]
+        >>> float(turned(jnp.asarray(turned.minima[1])))
+        -0.25
+        >>> bowl = quadratic_bowl(50.0)
+        >>> point = jnp.array([0.3, -1.2])
+        >>> bool(jnp.allclose(rotated(bowl, 0.5)(point), quadratic_bowl(50.0, angle=0.5)(point)))
+        True
+    """
+    if not isinstance(surface, Surface):
+        raise TypeError(f"rotated() needs a Surface, got {type(surface).__name__}")
+    return _rotated(surface, _scalar("angle", angle))
+
+
+@functools.cache
+def _rotated(surface: Surface, angle: float) -> Surface:
+    c, s = math.cos(angle), math.sin(angle)
+    turn = np.array([[c, -s], [s, c]])
+
+    def fn(xy: jax.Array) -> jax.Array:
+        x, y = _coordinates(xy)
+        return surface.fn(jnp.stack([c * x + s * y, -s * x + c * y], axis=-1))
+
+    def turned(points: np.ndarray) -> np.ndarray:
+        return np.asarray(points, dtype=float).reshape(-1, 2) @ turn.T
+
+    (xmin, xmax), (ymin, ymax) = surface.window
+    corners = turned([[xmin, ymin], [xmin, ymax], [xmax, ymin], [xmax, ymax]])
+    low, high = corners.min(axis=0), corners.max(axis=0)
+    return Surface(
+        name=f"rotated({surface.name}, angle={angle:g})",
+        fn=fn,
+        minima=turned(surface.minima),
+        global_minima=turned(surface.global_minima),
+        saddles=turned(surface.saddles),
+        window=((low[0], high[0]), (low[1], high[1])),
+        start=turned(surface.start)[0],
+        min_value=surface.min_value,
+        curvatures=surface.curvatures,
     )

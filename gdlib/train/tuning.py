@@ -202,3 +202,163 @@ def plot(ax, results: list[Result], *, validation: bool = True) -> None:
                         color=line.get_color(), alpha=0.2)
     ax.set(yscale="log", xlabel="epoch",
            ylabel="validation loss" if validation else "training loss")
+
+
+# ----------------------------------------------------------------------------- tuning curves
+
+
+def held_out(data: Dataset) -> tuple[Dataset, tuple[jax.Array, jax.Array]]:
+    """Split the validation part in two: a validation half that picks the learning rate, and a
+    test half, never seen by the tuning, that reports it.
+
+    The validation part of a :class:`~gdlib.problems.data.Dataset` is already a random draw,
+    so its first half and the rest are two independent samples.
+
+    Returns:
+        ``(data with the first half as its validation part, (x_test, y_test))``.
+
+    Example:
+        >>> from gdlib.problems import data
+        >>> tuning_data, (x_test, y_test) = held_out(data.diabetes())
+        >>> len(tuning_data.x_val), len(x_test)
+        (44, 44)
+    """
+    half = data.x_val.shape[0] // 2
+    if half < 1:
+        raise ValueError("the validation part needs at least two examples to be split in two")
+    tuning_data = data._replace(x_val=data.x_val[:half], y_val=data.y_val[:half])
+    return tuning_data, (data.x_val[half:], data.y_val[half:])
+
+
+class Curve(NamedTuple):
+    r"""One optimizer's tuning curve: the final losses for every (seed, learning rate) pair.
+
+    The rate is chosen on the validation split (lowest mean over the seeds, among the rates
+    where no seed diverged) and reported on the test split: mean and standard deviation over
+    the same seeds, at that rate.
+
+    Attributes:
+        name: the optimizer's name.
+        learning_rates: the grid, ``(rates,)``.
+        val: final validation loss, ``(seeds, rates)``; NaN where the run diverged.
+        test: final test loss, same shape and NaNs.
+    """
+
+    name: str
+    learning_rates: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+
+    @property
+    def index(self) -> int:
+        """The chosen rate's position in the grid."""
+        return _best_index(np.mean(self.val, axis=0), f" for {self.name}")
+
+    @property
+    def learning_rate(self) -> float:
+        """The chosen rate."""
+        return float(self.learning_rates[self.index])
+
+    @property
+    def inside(self) -> bool:
+        """Whether the chosen rate lies strictly inside the grid (not at either end)."""
+        return 0 < self.index < len(self.learning_rates) - 1
+
+    def report(self) -> tuple[float, float]:
+        """Mean and standard deviation over the seeds of the test loss at the chosen rate."""
+        column = self.test[:, self.index]
+        return float(np.mean(column)), float(np.std(column))
+
+
+def _final_losses(make_optimizer, loss_fn, init_params, data, test, keys, learning_rates,
+                  num_epochs, batch_size):
+    grid = checked_grid(make_optimizer, data.x_train, {"learning_rate": learning_rates})
+    arrays = (data.x_train, data.y_train, data.x_val, data.y_val)
+    runs = _grid_over_seeds(make_optimizer, loss_fn, init_params, arrays, keys, num_epochs,
+                            batch_size, grid["learning_rate"])
+    test_loss = jax.jit(jax.vmap(jax.vmap(lambda p: loss_fn(p, *test))))(runs.params)
+    bad = np.asarray(runs.diverged_at) >= 0
+    val = np.where(bad, np.nan, np.asarray(runs.val_losses[..., -1], dtype=float))
+    test_loss = np.asarray(test_loss, dtype=float)
+    return val, np.where(bad | ~np.isfinite(test_loss), np.nan, test_loss)
+
+
+def curves(optimizers: dict[str, Callable[..., GradientTransformation]], loss_fn: Loss,
+           init_params: Callable[[jax.Array], Any], data: Dataset,
+           test: tuple[jax.Array, jax.Array], *,
+           learning_rates: np.ndarray | dict[str, np.ndarray], num_epochs: int, batch_size: int,
+           num_seeds: int = 5, key: jax.Array | None = None) -> list[Curve]:
+    """Every optimizer at every learning rate of its grid, from ``num_seeds`` seeds.
+
+    One compiled call per optimizer trains every (seed, rate) pair; each seed draws a new
+    initialization and a new mini-batch order, the same for every optimizer and rate.
+
+    Args:
+        optimizers: name -> factory taking ``learning_rate``.
+        loss_fn: ``loss_fn(params, x, y)``.
+        init_params: ``key -> params``.
+        data: training data, and the validation split that picks the rate.
+        test: ``(x_test, y_test)``, the split that reports it (see :func:`held_out`).
+        learning_rates: one grid for all, or a grid per optimizer's name.
+        num_epochs, batch_size: the training budget, the same for all.
+        num_seeds: seeds per (optimizer, rate).
+        key: the root of all randomness (default ``jax.random.key(0)``).
+
+    Example:
+        >>> import gdlib
+        >>> from gdlib.problems import data, models
+        >>> loss = lambda p, x, y: models.mean_squared_error(models.linear(p, x), y)
+        >>> tuning_data, test = held_out(data.diabetes())
+        >>> [sgd] = curves({"sgd": gdlib.sgd}, loss, lambda k: models.init_linear(k, 10),
+        ...                tuning_data, test, learning_rates=np.array([1e-3, 1e-2, 10.0]),
+        ...                num_epochs=3, batch_size=16, num_seeds=2)
+        >>> sgd.val.shape, sgd.learning_rate, sgd.inside, bool(np.isnan(sgd.test[0, -1]))
+        ((2, 3), 0.01, True, True)
+    """
+    num_seeds = check_positive_int("num_seeds", num_seeds)
+    num_epochs = check_positive_int("num_epochs", num_epochs)
+    batch_size = check_positive_int("batch_size", batch_size)
+    keys = jax.random.split(jax.random.key(0) if key is None else key, num_seeds)
+    results = []
+    for name, make_optimizer in optimizers.items():
+        rates = learning_rates[name] if isinstance(learning_rates, dict) else learning_rates
+        rates = np.asarray(rates, dtype=float)
+        val, test_loss = _final_losses(make_optimizer, loss_fn, init_params, data, test, keys,
+                                       rates, num_epochs, batch_size)
+        results.append(Curve(name, rates, val, test_loss))
+    return results
+
+
+def curve_table(results: list[Curve], digits: int = 2) -> str:
+    """A Markdown table, best first: the chosen rate, and the test loss as mean ± std.
+
+    Example:
+        >>> c = Curve("sgd", np.array([0.1, 1.0]), np.array([[0.5, 0.4], [0.5, 0.6]]),
+        ...           np.array([[0.5, 0.3], [0.5, 0.5]]))
+        >>> print(curve_table([c]))
+        | optimizer | η chosen on validation | test loss, mean ± std over 2 seeds |
+        |---|---|---|
+        | sgd | 0.1 | 0.50 ± 0.00 |
+    """
+    seeds = results[0].val.shape[0]
+    rows = [f"| optimizer | η chosen on validation | test loss, mean ± std over {seeds} seeds |",
+            "|---|---|---|"]
+    for result in sorted(results, key=lambda r: r.report()[0]):
+        mean, std = result.report()
+        rows.append(f"| {result.name} | {result.learning_rate:.2g} | "
+                    f"{mean:.{digits}f} ± {std:.{digits}f} |")
+    return "\n".join(rows)
+
+
+def plot_curves(ax, results: list[Curve], *, colors: dict[str, str] | None = None) -> None:
+    """Final validation loss against the learning rate: the mean over the seeds, a band of one
+    standard deviation either side, and a dot at each optimizer's chosen rate."""
+    for result in results:
+        mean, std = np.mean(result.val, axis=0), np.std(result.val, axis=0)
+        color = None if colors is None else colors.get(result.name)
+        (line,) = ax.plot(result.learning_rates, mean, label=result.name, color=color)
+        ax.fill_between(result.learning_rates, mean - std, mean + std, color=line.get_color(),
+                        alpha=0.2)
+        ax.plot(result.learning_rate, mean[result.index], "o", color=line.get_color())
+    ax.set(xscale="log", yscale="log", xlabel="learning rate η",
+           ylabel="final validation loss")
