@@ -157,7 +157,7 @@ def test_time_to_target_interpolates_log_loss_and_marks_misses():
     from gdlib.parallel.downpour import time_to_target
     times = np.array([0.0, 1.0, 2.0, 3.0])
     curves = np.array([[1.0, 0.1, 0.01, 0.001], [1.0, 2.0, np.nan, np.nan], [0.01, 0.001, 0, 0]])
-    got = time_to_target(curves, times, 0.01 ** 0.5)
+    got = time_to_target(curves, times, 10 ** -1.5)
     np.testing.assert_allclose(got[0], 1.5)  # halfway between 0.1 and 0.01 in log
     assert got[1] == np.inf and got[2] == 0.0
 

@@ -105,7 +105,7 @@ def test_with_server_serves_one_push_at_a_time_and_caps_the_update_rate():
     lone = with_server(jax.random.key(1), 1, 100, server_time=0.2, latency=0.1)
     plain = random_speeds(jax.random.key(1), 1, 100)
     # one replica: every step costs its compute time plus 2 latencies plus the server's time
-    np.testing.assert_allclose(np.diff(lone.times), np.diff(plain.times) + 0.4, rtol=1e-5)
+    np.testing.assert_allclose(np.diff(lone.times), np.diff(plain.times) + 0.4, atol=1e-4)
     assert staleness(busy.workers, 50).tolist() == staleness_by_hand(busy.workers, 50)
 
 
