@@ -34,8 +34,12 @@ NOTEBOOKS := $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/
 NBVAL_WORKERS ?= 2
 NBVAL_XDIST = $(if $(and $(word 2,$(NOTEBOOKS)),$(filter-out 0 1,$(NBVAL_WORKERS))),-n $(NBVAL_WORKERS) --dist loadfile,)
 
-# Extra options for every pytest run, e.g. `make test PYTEST_FLAGS="-x -n 2"`.
+# Extra options for every pytest run, e.g. `make test PYTEST_FLAGS="-x"`.
 PYTEST_FLAGS ?=
+# The unit tests and the doctests run in TEST_WORKERS processes (`make unit TEST_WORKERS=1`
+# runs them in one, in order).
+TEST_WORKERS ?= 2
+TEST_XDIST = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS),)
 
 # The same environment for tests, notebooks and the book, whatever the machine and the user's
 # own configuration: CPU only, fixed hash seed, matplotlib and IPython settings of our own.
@@ -46,6 +50,15 @@ export MPLCONFIGDIR := $(CURDIR)/$(VENV)/config/matplotlib
 export IPYTHONDIR := $(CURDIR)/$(VENV)/config/ipython
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# JAX's persistent compilation cache, kept in .venv: a second `make test` loads the programs
+# the first one compiled instead of compiling them again. A speed-up only: a cached program is
+# the same program (its key holds the jax version, the compiler options and XLA_FLAGS, so a
+# capped instruction set compiles its own), and an empty cache gives the same results.
+# A size limit (1 GB) turns on JAX's file lock, so that parallel workers never read an entry
+# that another is still writing. `make test JAX_COMPILATION_CACHE_DIR=` runs without it.
+export JAX_COMPILATION_CACHE_DIR ?= $(CURDIR)/$(VENV)/jax-cache
+export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS ?= 0
+export JAX_COMPILATION_CACHE_MAX_SIZE ?= 1000000000
 
 .PHONY: test lint unit doctest nbval book check-html outputs clean venv bench test-portable \
         test-latest test-install mutation
@@ -75,12 +88,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 unit: $(STAMP)
-	$(BIN)/pytest $(PYTEST_FLAGS) tests
+	$(BIN)/pytest $(TEST_XDIST) $(PYTEST_FLAGS) tests
 
 # pytest exits with 5 when it collects nothing: gdlib without a single docstring example, or a
 # book/ without a notebook, is not a failure. Any other non-zero status is.
 doctest: $(STAMP)
-	$(BIN)/pytest $(PYTEST_FLAGS) --doctest-modules gdlib || [ $$? -eq 5 ]
+	$(BIN)/pytest $(TEST_XDIST) $(PYTEST_FLAGS) --doctest-modules gdlib || [ $$? -eq 5 ]
 
 # `make nbval NBVAL_PATHS=book/momentum.ipynb` (or test-portable) checks some notebooks only.
 NBVAL_PATHS ?= book
@@ -95,9 +108,10 @@ nbval: $(STAMP)
 # result. Strict nbval runs again with XLA capped to older instruction sets, then on one core.
 # An output that differs prints digits the computation does not determine, or sits on the
 # edge of a threshold: fix the experiment or the print, never the stored output alone.
+# These runs compile everything afresh (no persistent cache), as the other machine would.
 PORTABLE_ISAS ?= SSE4_2 AVX2
 test-portable: $(STAMP)
-	@status=0; \
+	@export JAX_COMPILATION_CACHE_DIR=; status=0; \
 	for isa in $(PORTABLE_ISAS); do \
 	  echo "== strict nbval with XLA compiled for $$isa"; \
 	  XLA_FLAGS="--xla_cpu_max_isa=$$isa $${XLA_FLAGS:-}" $(NBVAL) $(NBVAL_XDIST) \

@@ -8,4 +8,4 @@ tables and plots of the book's Performance appendix.
 """
 
 #: The benchmarks, in the order ``make bench`` runs them.
-NAMES = ("step", "sweep", "slider", "first_call", "data_parallel", "book")
+NAMES = ("step", "sweep", "slider", "first_call", "data_parallel", "book", "suite")

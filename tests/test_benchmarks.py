@@ -167,6 +167,19 @@ def test_book_without_notebooks_is_skipped(tmp_path):
     assert res["skipped"].startswith("no notebook")
 
 
+def test_suite_times_a_part_cold_then_warm(monkeypatch):
+    from benchmarks import suite
+
+    calls = []
+    monkeypatch.setattr(suite, "make", lambda part, cache: calls.append(part) or (2.0, True, ""))
+    res = suite.run(parts=("lint", "unit"))
+    check_schema(res)
+    assert calls == ["lint", "unit", "lint", "unit"]
+    assert figures(res)["warm / cold"]["value"] == 1.0
+    with pytest.raises(ValueError, match="parts must be among"):
+        suite.run(parts=("everything",))
+
+
 def test_runner_saves_and_the_report_reads(tmp_path, capsys):
     from benchmarks.__main__ import main
 

@@ -197,7 +197,8 @@ def sgd(learning_rate: LearningRate = 0.01) -> GradientTransformation:
 
 
 def momentum(learning_rate: LearningRate = 0.01, momentum: float = 0.9) -> GradientTransformation:
-    r"""Momentum (Qian 1999; Ruder eq. 4), with the learning rate inside the velocity.
+    r"""Momentum: Polyak's heavy ball (1964) in the form of Qian (1999) and Ruder eq. 4, with the
+    learning rate inside the velocity.
 
     .. math:: v_t = \gamma v_{t-1} + \eta\, g_t, \qquad \theta_t = \theta_{t-1} - v_t
 
@@ -357,13 +358,14 @@ def rmsprop(learning_rate: LearningRate = 0.001, decay: float = 0.9, eps: float 
             ) -> GradientTransformation:
     r"""RMSprop (Hinton, lecture 6e; Ruder eq. 18).
 
-    .. math:: E[g^2]_t = \gamma E[g^2]_{t-1} + (1-\gamma) g_t^2, \qquad
+    .. math:: E[g^2]_t = \rho E[g^2]_{t-1} + (1-\rho) g_t^2, \qquad
               \theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{E[g^2]_t + \epsilon}}\, g_t
 
-    with :math:`\gamma` = ``decay`` and :math:`E[g^2]_0 = 0`. Hinton's slide gives only the
-    0.9/0.1 average; :math:`\epsilon` inside the root and η = 0.001 are Ruder's. Equals
-    ``optax.rmsprop(η, decay=γ, eps=ε)``; ``torch.optim.RMSprop`` puts :math:`\epsilon`
-    outside the root (and defaults to ``alpha=0.99``).
+    with :math:`\rho` = ``decay`` (the slides write :math:`\gamma`) and :math:`E[g^2]_0 = 0`.
+    Hinton's slide gives only the 0.9/0.1 average; :math:`\epsilon` inside the root and
+    η = 0.001 are Ruder's. Equals ``optax.rmsprop(η, decay=ρ, eps=ε)``;
+    ``torch.optim.RMSprop`` puts :math:`\epsilon` outside the root (and defaults to
+    ``alpha=0.99``).
 
     Example:
         >>> import jax.numpy as jnp
