@@ -151,3 +151,28 @@ def test_a_bad_server_learning_rate_is_named_before_anything_runs():
     with pytest.raises(ValueError, match="learning_rate must be a finite number >= 0, got -1"):
         downpour.sweep(downpour.sgd_server, least_squares, jnp.zeros(3), x, y,
                        round_robin(2, 20).workers[None], 2, learning_rate=[0.1, -1.0])
+
+
+def test_time_to_target_interpolates_log_loss_and_marks_misses():
+    from gdlib.parallel.downpour import time_to_target
+    times = np.array([0.0, 1.0, 2.0, 3.0])
+    curves = np.array([[1.0, 0.1, 0.01, 0.001], [1.0, 2.0, np.nan, np.nan], [0.01, 0.001, 0, 0]])
+    got = time_to_target(curves, times, 10 ** -1.5)
+    np.testing.assert_allclose(got[0], 1.5)  # halfway between 0.1 and 0.01 in log
+    assert got[1] == np.inf and got[2] == 0.0
+
+
+def test_tune_chooses_on_some_seeds_and_reports_on_the_others():
+    from gdlib.parallel.async_tuning import tune
+    from gdlib.parallel.event_schedule import round_robin
+    # one configuration, four seeds, three rates; the loss curve is the "parameter" itself
+    decay = np.array([0.9, 0.5, 0.7])  # rate 1 is fastest
+    curves = np.stack([np.stack([d ** np.arange(11) for d in decay])] * 4)
+    races = [[round_robin(1, 10)] * 4]
+    tuned = tune(jnp.asarray(curves), races, 1, 0.1, lambda p: p,
+                 np.array([True, True, False, False]))
+    assert tuned.choice.tolist() == [1]
+    assert tuned.times.shape == (1, 2) and np.all(np.isfinite(tuned.times))
+    np.testing.assert_allclose(tuned.times, np.log(0.1) / np.log(0.5), rtol=1e-5)
+    with pytest.raises(ValueError, match="history"):
+        tune(jnp.asarray(curves), races, 1, 0.1, lambda p: p, np.array([True]))

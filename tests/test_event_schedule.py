@@ -86,3 +86,30 @@ def test_a_worker_never_finishes_two_steps_out_of_order():
 def test_bad_arguments_are_named(call, message):
     with pytest.raises((ValueError, TypeError), match=message.replace("(", r"\(")):
         call()
+
+
+def test_with_server_and_no_cost_is_the_random_race():
+    from gdlib.parallel.event_schedule import with_server
+    free = with_server(jax.random.key(5), 6, 400)
+    race = random_speeds(jax.random.key(5), 6, 400)
+    assert free.workers.tolist() == race.workers.tolist()
+    np.testing.assert_allclose(free.times, race.times, rtol=1e-6)
+
+
+def test_with_server_serves_one_push_at_a_time_and_caps_the_update_rate():
+    from gdlib.parallel.event_schedule import with_server
+    busy = with_server(jax.random.key(1), 50, 1000, server_time=0.2, latency=0.1)
+    gaps = np.diff(np.asarray(busy.times, dtype=float))
+    assert gaps.min() >= 0.2 - 1e-5  # the server is busy 0.2 per update
+    assert 1000 / float(busy.times[-1]) <= 5.0 + 1e-3
+    lone = with_server(jax.random.key(1), 1, 100, server_time=0.2, latency=0.1)
+    plain = random_speeds(jax.random.key(1), 1, 100)
+    # one replica: every step costs its compute time plus 2 latencies plus the server's time
+    np.testing.assert_allclose(np.diff(lone.times), np.diff(plain.times) + 0.4, atol=1e-4)
+    assert staleness(busy.workers, 50).tolist() == staleness_by_hand(busy.workers, 50)
+
+
+def test_with_server_names_bad_arguments():
+    from gdlib.parallel.event_schedule import with_server
+    with pytest.raises(ValueError, match="server_time"):
+        with_server(jax.random.key(0), 2, 10, server_time=-1.0)

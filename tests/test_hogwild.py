@@ -85,6 +85,20 @@ def test_several_processes_share_one_vector_and_converge(lock):
     assert run.updates[0] == 0 and run.updates[-1] == 60_000
     assert np.all(np.diff(run.updates) >= 0) and np.all(np.diff(run.seconds) >= 0)
     assert run.losses[-1] < 1e-4 * run.losses[0]
+    assert 0 <= run.lost_writes <= 60_000 * 5
+    if lock:
+        assert run.lost_writes == 0  # the count is raised inside the lock
+
+
+def test_the_write_count_is_exact_without_concurrency(problem):
+    writes = np.zeros(problem.num_features, dtype=np.int64)
+    w = np.zeros(problem.num_features)
+    examples = np.arange(problem.indices.shape[0])
+    hogwild_worker.sgd_updates(w, problem.indices, problem.values, problem.targets, examples,
+                               0.5, writes=writes)
+    assert writes.sum() == problem.indices.size
+    assert hogwild.run(problem, 0.5, num_epochs=2, num_workers=1).lost_writes == 0
+    assert hogwild.serial(problem, 0.5, 2).lost_writes == 0
 
 
 def test_the_worker_file_imports_neither_jax_nor_gdlib():

@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from gdlib.optim.base import GradientTransformation, apply_updates
@@ -285,3 +286,39 @@ def sweep(make_server: Callable[..., Server], loss_fn: Loss, params: PyTree,
     grid = checked_grid(make_server, params, hyperparams)
     return _sweep(make_server, loss_fn, params, x_batches, y_batches, schedules, num_workers,
                   n_fetch, n_push, local_learning_rate, record_every, grid)
+
+
+def time_to_target(losses: Any, times: Any, target: float) -> Any:
+    r"""When a loss curve first reaches ``target``, interpolated between its checkpoints.
+
+    Between the last checkpoint above the target and the first at or below it, the log of
+    the loss is taken as linear in time (a curve that decays geometrically between two
+    checkpoints is located exactly). A curve that never reaches the target gives ``inf``; one
+    that starts below it, its first time.
+
+    Args:
+        losses: ``(..., num_checkpoints)`` loss curves (NaN or inf once diverged).
+        times: ``(..., num_checkpoints)`` the time of each checkpoint, broadcastable to
+            ``losses``.
+        target: the loss to reach.
+
+    Example:
+        >>> import numpy as np
+        >>> t = time_to_target(np.array([1.0, 0.5, 0.25]), np.array([0.0, 2.0, 4.0]), 0.5**1.5)
+        >>> round(float(t), 9)
+        3.0
+        >>> time_to_target(np.array([[1.0, 0.9], [0.2, 0.1]]), np.array([0.0, 1.0]), 0.5).tolist()
+        [inf, 0.0]
+    """
+    losses = np.asarray(losses, dtype=float)
+    times = np.broadcast_to(np.asarray(times, dtype=float), losses.shape)
+    below = np.where(np.isnan(losses), False, losses <= target)
+    reached = below.any(axis=-1)
+    first = np.argmax(below, axis=-1)
+    before = np.maximum(first - 1, 0)
+    take = lambda a, i: np.take_along_axis(a, i[..., None], axis=-1)[..., 0]  # noqa: E731
+    l0, l1 = np.log(take(losses, before)), np.log(take(losses, first))
+    t0, t1 = take(times, before), take(times, first)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = np.where(first > 0, (l0 - np.log(target)) / (l0 - l1), 0.0)
+    return np.where(reached, t0 + np.clip(fraction, 0.0, 1.0) * (t1 - t0), np.inf)

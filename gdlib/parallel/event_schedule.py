@@ -21,6 +21,7 @@ Schedules of any number of workers have the same shape ``(num_events,)``, so sim
 
 from __future__ import annotations
 
+import heapq
 from typing import NamedTuple
 
 import jax
@@ -111,3 +112,52 @@ def staleness(workers: jax.Array, num_workers: int) -> np.ndarray:
     previous = np.full(workers.shape[0], -1)
     previous[order[1:][same]] = order[:-1][same]
     return events - previous - 1
+
+
+def with_server(key: jax.Array, num_workers: int, num_events: int, server_time: float = 0.0,
+                latency: float = 0.0, jitter: float = 0.5) -> Schedule:
+    r"""A race in which every step also talks to one parameter server, which serves one at a time.
+
+    A replica computes for a random duration (as in :func:`random_speeds`, the same draws for
+    the same key), sends its gradient (``latency``), waits until the server is free, occupies
+    it for ``server_time`` (applying the gradient and sending the parameters back, e.g. the
+    time per parameter moved times the parameters, divided by the number of server shards that
+    work in parallel), and receives the new parameters (``latency`` again) before its next
+    step. An event is an update applied by the server, at the time it finishes.
+
+    A step thus costs a replica at least ``1 + 2 * latency + server_time`` time units on
+    average, and the server applies at most ``1 / server_time`` updates per time unit, however
+    many replicas there are: the speed-up stops near ``(1 + 2 latency + server_time) /
+    server_time`` replicas. With no cost it is :func:`random_speeds`.
+
+    Example:
+        >>> import jax
+        >>> key = jax.random.key(0)
+        >>> free = with_server(key, 4, 50)
+        >>> free.workers.tolist() == random_speeds(key, 4, 50).workers.tolist()
+        True
+        >>> busy = with_server(key, 64, 2000, server_time=0.1)
+        >>> round(2000 / float(busy.times[-1]), 1)  # at most 1 / 0.1 updates per time unit
+        10.0
+    """
+    num_workers = check_positive_int("num_workers", num_workers)
+    num_events = check_positive_int("num_events", num_events)
+    check_nonnegative("server_time", server_time)
+    check_nonnegative("latency", latency)
+    check_nonnegative("jitter", jitter)
+    typed = jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
+    seed = np.asarray(jax.random.key_data(key) if typed else key).ravel()
+    rng = np.random.default_rng(seed)
+    durations = np.exp(jitter * rng.standard_normal((num_workers, num_events)))
+    steps = np.zeros(num_workers, int)
+    arrivals = [(durations[r, 0] + latency, r) for r in range(num_workers)]
+    heapq.heapify(arrivals)
+    free, workers, times = 0.0, np.empty(num_events, np.int32), np.empty(num_events)
+    for event in range(num_events):
+        arrival, r = heapq.heappop(arrivals)
+        free = max(arrival, free) + server_time
+        workers[event], times[event] = r, free
+        steps[r] += 1
+        next_step = durations[r, min(steps[r], num_events - 1)]  # the last one is never used
+        heapq.heappush(arrivals, (free + 2 * latency + next_step, r))
+    return Schedule(jnp.asarray(workers), jnp.asarray(times, jnp.float32))

@@ -138,6 +138,10 @@ class HogwildRun(NamedTuple):
             since the first start); overlapping intervals mean the workers ran concurrently.
         worker_pids: the operating-system process id of each worker (:func:`serial`: this
             process's).
+        lost_writes: coordinate writes overwritten by a concurrent process: every update also
+            adds one to a shared count per coordinate it writes, with the same unlocked gather
+            and scatter as the parameters; this is how many of those additions are missing.
+            Zero for :func:`serial` and with a lock.
     """
 
     weights: np.ndarray
@@ -147,6 +151,7 @@ class HogwildRun(NamedTuple):
     updates_per_second: float
     worker_seconds: np.ndarray
     worker_pids: np.ndarray
+    lost_writes: int = 0
 
 
 def serial(problem: SparseLeastSquares, step_size: float, num_epochs: int, seed: int = 0,
@@ -198,12 +203,13 @@ def run(problem: SparseLeastSquares, step_size: float, num_epochs: int, num_work
     check_range("poll_seconds", poll_seconds, 0.0, low_open=True)
     context = multiprocessing.get_context("spawn")
     shared = context.RawArray("d", problem.num_features)
+    writes = context.RawArray("q", problem.num_features)
     progress = context.RawArray("q", num_workers)
     clock = context.RawArray("d", 2 * num_workers)
     pids = context.RawArray("q", num_workers)
     w = np.frombuffer(shared, dtype=np.float64)
     barrier = context.Barrier(num_workers)
-    job = {"w": shared, "progress": progress, "clock": clock, "pids": pids,
+    job = {"w": shared, "writes": writes, "progress": progress, "clock": clock, "pids": pids,
            "indices": problem.indices, "values": problem.values, "targets": problem.targets,
            "step_size": step_size, "lock": context.Lock() if lock else None, "barrier": barrier}
     workers = []
@@ -223,7 +229,8 @@ def run(problem: SparseLeastSquares, step_size: float, num_epochs: int, num_work
     return HogwildRun(w.copy(), np.array([u for _, u, _ in snapshots]), seconds,
                       np.array([loss(problem, v) for _, _, v in snapshots]),
                       len(examples) / (end - start), times - start,
-                      np.frombuffer(pids, dtype=np.int64).copy())
+                      np.frombuffer(pids, dtype=np.int64).copy(),
+                      int(problem.indices[examples].size - np.frombuffer(writes, np.int64).sum()))
 
 
 def _watch(workers, barrier, w, progress, poll_seconds):

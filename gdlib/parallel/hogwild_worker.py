@@ -25,7 +25,8 @@ import numpy as np
 
 def sgd_updates(w: np.ndarray, indices: np.ndarray, values: np.ndarray, targets: np.ndarray,
                 examples: np.ndarray, step_size: float, lock: Any = None,
-                progress: np.ndarray | None = None, report_every: int = 256) -> None:
+                progress: np.ndarray | None = None, report_every: int = 256,
+                writes: np.ndarray | None = None) -> None:
     r"""Least-squares SGD, one example at a time, in place on ``w``.
 
     For example :math:`i` with non-zero columns :math:`e` and values :math:`a`:
@@ -39,6 +40,9 @@ def sgd_updates(w: np.ndarray, indices: np.ndarray, values: np.ndarray, targets:
         lock: held around each read-compute-write if given (the locked baseline).
         progress: a 1-element array that receives the number of updates done, every
             ``report_every`` updates and at the end.
+        writes: if given, a count per coordinate that every update raises by one where it
+            writes, with the same unlocked gather and scatter as ``w``: the counts it loses
+            are the writes that concurrent processes overwrote.
 
     Example:
         >>> import numpy as np
@@ -54,6 +58,8 @@ def sgd_updates(w: np.ndarray, indices: np.ndarray, values: np.ndarray, targets:
             lock.acquire()
         residual = a @ w[cols] - targets[i]
         w[cols] -= step_size * residual * a
+        if writes is not None:
+            writes[cols] += 1
         if lock is not None:
             lock.release()
         if progress is not None and count % report_every == 0:
@@ -65,10 +71,10 @@ def sgd_updates(w: np.ndarray, indices: np.ndarray, values: np.ndarray, targets:
 def work(job: dict[str, Any]) -> None:
     """One worker process: attach to the shared arrays, wait for the others, run, record times.
 
-    ``job`` holds the shared ``RawArray``s ``w``, ``progress``, ``clock`` (start and end time
-    of every worker) and ``pids`` (every worker's process id), the problem arrays, this worker's
-    ``rank``, its ``examples``, the ``step_size``, the ``lock`` (or None) and the ``barrier``
-    all workers start from.
+    ``job`` holds the shared ``RawArray``s ``w``, ``writes`` (a count per coordinate),
+    ``progress``, ``clock`` (start and end time of every worker) and ``pids`` (every worker's
+    process id), the problem arrays, this worker's ``rank``, its ``examples``, the
+    ``step_size``, the ``lock`` (or None) and the ``barrier`` all workers start from.
     """
     np.frombuffer(job["pids"], dtype=np.int64)[job["rank"]] = os.getpid()
     w = np.frombuffer(job["w"], dtype=np.float64)
@@ -76,8 +82,9 @@ def work(job: dict[str, Any]) -> None:
     clock = np.frombuffer(job["clock"], dtype=np.float64).reshape(-1, 2)
     job["barrier"].wait(timeout=120)  # raises if a sibling died or the parent gave up
     clock[job["rank"], 0] = time.perf_counter()
+    writes = np.frombuffer(job["writes"], dtype=np.int64)
     sgd_updates(w, job["indices"], job["values"], job["targets"], job["examples"],
-                job["step_size"], job["lock"], progress)
+                job["step_size"], job["lock"], progress, writes=writes)
     clock[job["rank"], 1] = time.perf_counter()
 
 
