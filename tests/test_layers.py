@@ -49,6 +49,15 @@ def test_a_module_imports_only_its_own_layer_and_those_below(path):
             f"{own}/{path.name} imports gdlib.{layer}, a layer above or beside it")
 
 
+@pytest.mark.parametrize("layer", sorted(RANK))
+def test_each_layer_lists_its_modules(layer):
+    """A newcomer reads a layer's docstring for what is in it: every module is named there."""
+    package = __import__(f"gdlib.{layer}", fromlist=["__doc__"])
+    missing = [p.stem for p in MODULES if p.parent.name == layer and p.stem != "__init__"
+               and f"gdlib.{layer}.{p.stem}`" not in package.__doc__]
+    assert not missing, f"gdlib/{layer}/__init__.py does not list {missing}"
+
+
 def test_the_check_catches_an_import_from_a_layer_above(tmp_path):
     module = tmp_path / "bad.py"
     module.write_text("def f():\n    from gdlib.viz import race\n")
