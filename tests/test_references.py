@@ -9,6 +9,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 CITE = re.compile(r"\{cite(?::\w+)?\}`([^`]+)`")
@@ -56,3 +58,10 @@ def test_the_parser_finds_each_form_of_citation():
     text = "{cite:p}`a2001, b2002` and {cite:t}`c2003`; {cite}`d2004`; `{cite}` alone"
     assert cited_keys(text) == {"a2001", "b2002", "c2003", "d2004"}
     assert ENTRY.findall("@article{x2001,\n title={T}}\n@misc{ y2002 ,") == ["x2001", "y2002"]
+
+
+def test_the_bibliography_parses():
+    """A missing brace in one entry swallows the entries after it, and the book does not build."""
+    database = pytest.importorskip("pybtex.database")
+    entries = database.parse_file(str(BOOK / "references.bib")).entries
+    assert sorted(entries) == sorted(entry_keys())
