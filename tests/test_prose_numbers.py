@@ -135,3 +135,18 @@ def test_the_heuristic_finds_a_copied_number_and_ignores_glued_code_and_literals
     assert set(typed_copies(path)) == {"0.433", "1000", "0.43"}
     assert roundings("0.4331") == {"0.433", "0.43"} and roundings("74.62%") == {"74.6%"}
     assert roundings("12") == set() and roundings("0.05") == set()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_glued_name_is_glued_once_and_every_name_the_prose_uses_is_glued(path):
+    """The build fails on a name glued twice (myst-nb: "duplicate glue key") and prints nothing
+    for a name never glued; both are caught here from the stored outputs, before the build."""
+    nb = nbformat.read(path, as_version=4)
+    glued = [output.get("metadata", {}).get("scrapbook", {}).get("name")
+             for cell in nb.cells if cell.cell_type == "code" for output in cell.outputs]
+    glued = [name for name in glued if name]
+    twice = sorted({name for name in glued if glued.count(name) > 1})
+    assert not twice, f"{path.name}: glued more than once: {twice}"
+    used = {match.group(1) for cell in nb.cells if cell.cell_type == "markdown"
+            for match in re.finditer(r"\{glue(?::\w+)?\}`([^`]+)`", cell.source)}
+    assert not used - set(glued), f"{path.name}: used but never glued: {sorted(used - set(glued))}"
