@@ -34,11 +34,19 @@ import math
 from collections.abc import Callable
 from functools import partial
 
-import jax.numpy as jnp
-
 from gdlib.optim.base import GradientTransformation
 from gdlib.optim.hyperparams import as_schedule, check_fraction, check_nonnegative
-from gdlib.optim.optimizers import AdamState, LearningRate, _divide, _map, _sqrt
+from gdlib.optim.optimizers import (
+    AdamState,
+    LearningRate,
+    _abs_sq,
+    _count0,
+    _divide,
+    _map,
+    _real_zeros,
+    _sqrt,
+    _zeros,
+)
 
 __all__ = ["ADAM", "RMSPROP", "adam_rmsprop", "first_step_factor", "one_change_at_a_time"]
 
@@ -74,13 +82,12 @@ def adam_rmsprop(learning_rate: LearningRate = 0.001, b1: float = 0.9, b2: float
     eps = check_nonnegative("eps", eps)
 
     def init(params):
-        zeros = _map(jnp.zeros_like, params)
-        return AdamState(jnp.zeros([], jnp.int32), zeros, zeros)
+        return AdamState(_count0(), _zeros(params), _real_zeros(params))
 
     def update(grads, state, params=None, **extra_args):
         t, lr = state.count + 1.0, eta(state.count)
         m = _map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, grads)
-        v = _map(lambda v, g: b2 * v + (1 - b2) * g * g, state.nu, grads)
+        v = _map(lambda v, g: b2 * v + (1 - b2) * _abs_sq(g), state.nu, grads)
         m_hat, v_hat = m, v
         if bias_correction:
             m_hat = _map(lambda m: m / (1 - b1**t), m)
