@@ -170,3 +170,73 @@ def test_run_and_lookahead_check_their_counts_and_rates():
         gdlib.run_nesterov_lookahead(quadratic, jnp.zeros(2), 10, -0.1, 0.5)
     with pytest.raises(ValueError, match="num_steps must be a whole number >= 1"):
         gdlib.run_nesterov_lookahead(quadratic, jnp.zeros(2), 0, 0.1, 0.5)
+
+
+# Found by mutation testing (tests/mutation): each test names the bug it catches.
+
+def test_lookahead_is_the_slides_equations_step_by_step(x64):
+    """v_t = g v_{t-1} + eta grad J(theta_{t-1} - g v_{t-1}), theta_t = theta_{t-1} - v_t,
+    written out in Python: catches a sign or an operator changed in any of the three lines."""
+    lr, gamma, theta0 = 0.03, 0.7, jnp.array([1.0, -2.0])
+    thetas, vs = gdlib.run_nesterov_lookahead(quadratic, theta0, 6, lr, gamma)
+    theta, v = theta0, jnp.zeros(2)
+    expected_theta, expected_v = [theta], [v]
+    for _ in range(6):
+        v = gamma * v + lr * jax.grad(quadratic)(theta - gamma * v)
+        theta = theta - v
+        expected_theta.append(theta)
+        expected_v.append(v)
+    np.testing.assert_allclose(thetas, jnp.stack(expected_theta), rtol=1e-12)
+    np.testing.assert_allclose(vs, jnp.stack(expected_v), rtol=1e-12)
+
+
+def test_lookahead_defaults_are_the_documented_rate_and_momentum(x64):
+    theta0 = jnp.array([1.0, -2.0])
+    default = gdlib.run_nesterov_lookahead(quadratic, theta0, 5)
+    explicit = gdlib.run_nesterov_lookahead(quadratic, theta0, 5, 0.01, 0.9)
+    np.testing.assert_array_equal(default[0], explicit[0])
+    np.testing.assert_array_equal(default[1], explicit[1])
+
+
+def test_a_run_diverged_at_its_start_is_reported_at_step_0():
+    """max_loss below the starting loss: divergence at t = 0 (not 'finished')."""
+    trajectory = gdlib.run(gdlib.sgd(0.01), quadratic, jnp.array([1.0, 1.0]), 5, max_loss=1.0)
+    assert int(trajectory.diverged_at) == 0
+    assert bool(trajectory.diverged)
+    assert trajectory.describe() == "diverged at step 0"
+    runs = gdlib.sweep(gdlib.sgd, quadratic, jnp.array([1.0, 1.0]), 5, max_loss=1.0,
+                       learning_rate=[0.01, 0.02])
+    assert runs.diverged.tolist() == [True, True]
+
+
+def test_parameters_that_overflow_under_a_finite_loss_count_as_diverged():
+    """The loss tanh(theta) stays finite when theta becomes inf: the parameters are checked too."""
+    def to_infinity(grads, state, params=None):
+        return jax.tree.map(lambda g: g + jnp.inf, grads), state
+
+    blow_up = gdlib.GradientTransformation(lambda params: (), to_infinity)
+    trajectory = gdlib.run(blow_up, lambda theta: jnp.sum(jnp.tanh(theta)), jnp.zeros(2), 3)
+    assert np.isfinite(jnp.sum(jnp.tanh(jnp.full(2, jnp.inf))))  # the loss alone would not tell
+    assert int(trajectory.diverged_at) == 1
+
+
+def test_max_loss_is_keyword_only():
+    with pytest.raises(TypeError):
+        gdlib.run(gdlib.sgd(0.1), quadratic, jnp.zeros(2), 3, 10.0)
+    with pytest.raises(TypeError):
+        gdlib.sweep(gdlib.sgd, quadratic, jnp.zeros(2), 3, 10.0, learning_rate=[0.1])
+
+
+def test_a_run_compiles_once_for_the_same_optimizer_loss_and_steps():
+    """The docstring's promise: the compiled loop is reused (it is jitted, and keyed so)."""
+    from gdlib.train import runner
+
+    optimizer, theta0 = gdlib.sgd(0.1), jnp.array([1.0, 2.0])
+    runner.run(optimizer, quadratic, theta0, 7)
+    before = runner._run._cache_size()
+    runner.run(optimizer, quadratic, theta0 + 1.0, 7)
+    assert runner._run._cache_size() == before
+    runner._lookahead(quadratic, theta0, 4, 0.1, 0.5)
+    before = runner._lookahead._cache_size()
+    runner._lookahead(quadratic, theta0 + 1.0, 4, 0.2, 0.6)
+    assert runner._lookahead._cache_size() == before
