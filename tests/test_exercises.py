@@ -264,3 +264,111 @@ def test_tolerances_are_relative_and_absolute_as_documented():
 
 def test_a_reference_with_nothing_to_compare_passes_on_any_structure_alike():
     assert check_function(lambda x: {}, lambda x: {}, [1.0]).passed
+
+
+# Found by mutation testing (tests/mutation): the checker's problems, its loop bounds, its
+# tolerances, its verdicts and its keyword-only options.
+
+def test_the_problems_are_the_documented_quadratic():
+    """J = 1/2 theta^T A theta + c^T theta, A = Q Q^T / 4 + I / 2, theta = (b, w), from the key."""
+    import numpy as np
+
+    from gdlib.teach.exercises import _gradient, _problem
+
+    key = jax.random.key(2)
+    params, (a, c) = _problem(key)
+    key_a, key_c, key_start = jax.random.split(key, 3)
+    q = jax.random.normal(key_a, (4, 4))
+    start = jax.random.normal(key_start, (4,))
+    np.testing.assert_allclose(a, q @ q.T / 4 + 0.5 * jnp.eye(4), rtol=1e-6)
+    np.testing.assert_array_equal(c, jax.random.normal(key_c, (4,)))
+    np.testing.assert_array_equal(params["b"], start[0])
+    np.testing.assert_array_equal(params["w"], start[1:])
+    assert np.linalg.eigvalsh(np.asarray(a)).min() >= 0.5 - 1e-5  # convex, as promised
+    theta = jnp.concatenate([params["b"][None], params["w"]])
+    gradient = _gradient(params, (a, c))
+    expected = a @ theta + c  # the gradient of the quadratic (A is symmetric)
+    np.testing.assert_allclose(gradient["b"], expected[0], rtol=1e-5)
+    np.testing.assert_allclose(gradient["w"], expected[1:], rtol=1e-5)
+
+
+def wrong_once(bad_problem, bad_step):
+    """SGD (rate 0.1) that adds 1 to its update at one step of one problem, and only there."""
+    problems = []
+
+    def init(params):
+        problems.append(len(problems) + 1)
+        return jnp.array(problems[-1]), jnp.array(0)
+
+    def update(grads, state, params=None):
+        problem, step = state[0], state[1] + 1
+        slip = jnp.where((problem == bad_problem) & (step == bad_step), 1.0, 0.0)
+        return jax.tree.map(lambda g: -0.1 * g + slip, grads), (problem, step)
+
+    return gdlib.GradientTransformation(init, update)
+
+
+def test_every_step_of_every_problem_is_checked_and_no_more():
+    verdict = check(lambda: wrong_once(3, 20), lambda: gdlib.sgd(0.1))
+    assert not verdict.passed and "at step 20 of problem 3" in verdict.message
+    assert check(lambda: wrong_once(4, 1), lambda: gdlib.sgd(0.1)).passed
+    assert check(lambda: wrong_once(1, 21), lambda: gdlib.sgd(0.1)).passed
+    verdict = check(lambda: wrong_once(2, 5), lambda: gdlib.sgd(0.1), num_problems=2, num_steps=5)
+    assert not verdict.passed and "at step 5 of problem 2" in verdict.message
+
+
+def test_the_default_tolerance_forgives_rounding_and_catches_a_wrong_rate():
+    assert check(lambda: gdlib.sgd(0.1 * (1 + 1e-6)), lambda: gdlib.sgd(0.1)).passed
+    assert not check(lambda: gdlib.sgd(0.1 * (1 + 1e-3)), lambda: gdlib.sgd(0.1)).passed
+    assert check_function(lambda x: x * (1 + 1e-6), lambda x: x, [1.0, 2.0]).passed
+    assert not check_function(lambda x: x * (1 + 1e-3), lambda x: x, [1.0, 2.0]).passed
+
+
+def test_a_failure_to_build_initialize_or_finish_is_a_failed_verdict():
+    def raises(learning_rate):
+        raise RuntimeError("no")
+
+    def bad_init(learning_rate):
+        return gdlib.GradientTransformation(lambda params: 1 / 0, gdlib.sgd(0.1).update)
+
+    def unfinished(learning_rate):
+        return gdlib.GradientTransformation(
+            lambda params: (), lambda grads, state, params=None: ({"b": ..., "w": ...}, state))
+
+    for candidate, words in [(raises, "building your optimizer raised"),
+                             (bad_init, "init(params) raised"),
+                             (unfinished, "replace every ...")]:
+        verdict = check(candidate, gdlib.sgd, learning_rate=0.1)
+        assert verdict.passed is False and words in verdict.message
+
+
+def test_a_lone_array_of_the_wrong_shape_is_called_the_result():
+    verdict = check_function(lambda x: jnp.zeros(3), lambda x: jnp.zeros(2), [1.0])
+    assert not verdict.passed
+    assert "the result has shape (3,) in yours, (2,) expected" in verdict.message
+
+
+def test_an_input_with_an_empty_result_does_not_end_the_check():
+    def reference(x):
+        return () if x == 0 else x
+
+    verdict = check_function(lambda x: () if x == 0 else 2 * x, reference, [0, 1.0])
+    assert not verdict.passed and "for input 2" in verdict.message
+
+
+def test_the_checkers_options_are_keyword_only():
+    with pytest.raises(TypeError):
+        check(gdlib.sgd, gdlib.sgd, 3, learning_rate=0.1)
+    with pytest.raises(TypeError):
+        check_function(lambda x: x, lambda x: x, [1.0], 1e-5)
+    with pytest.raises(TypeError):
+        check_schedule(schedules.constant, schedules.constant, 100, value=0.1)
+
+
+def test_the_problems_gradient_is_compiled_once_for_every_check():
+    from gdlib.teach.exercises import _gradient
+
+    check(gdlib.sgd, gdlib.sgd, learning_rate=0.1)
+    compiled = _gradient._cache_size()
+    check(my_momentum, gdlib.momentum, learning_rate=0.1, momentum=0.9)
+    assert _gradient._cache_size() == compiled
