@@ -184,3 +184,13 @@ def test_the_defaults_are_the_documented_ones():
     assert defaults == {"key": None, "patience": 5, "max_epochs": 100, "batch_size": 32,
                         "metric": None, "min_delta": 0.0, "orders": None}
     assert inspect.signature(early_stopping.stopping_point).parameters["min_delta"].default == 0.0
+
+
+def test_replaying_the_rule_compiles_once_per_curve_length():
+    from gdlib.train.early_stopping import _stopping_point, stopping_point
+
+    curve = jnp.array([1.0, 0.8, 0.9, 0.95, 0.7, 0.75, 0.8, 0.85])
+    stopping_point(curve, 2)
+    compiled = _stopping_point._cache_size()
+    stopping_point(curve + 1.0, 3)
+    assert _stopping_point._cache_size() == compiled
