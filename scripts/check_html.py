@@ -235,6 +235,9 @@ def drag_slider(page, figure) -> bool:
     handles = figure.locator(".noUi-handle")
     if handles.count() == 0:
         return False
+    # The figure may be in view with its slider still below the viewport's edge, where the
+    # mouse cannot reach it.
+    handles.first.scroll_into_view_if_needed()
     handle = handles.first.bounding_box()
     track = figure.locator(".noUi-base").first.bounding_box()
     y = handle["y"] + handle["height"] / 2
