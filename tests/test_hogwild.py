@@ -145,3 +145,18 @@ def test_stale_reads_hurt_dense_data_and_spare_sparse_data():
 def test_bad_arguments_are_named(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+def test_epochs_lasting_sizes_a_run_from_its_speed():
+    assert hogwild.epochs_lasting(1.2, 50_000.0, 2000) == 30  # 60,000 updates at 50,000/s
+    assert hogwild.epochs_lasting(0.0, 50_000.0, 2000, minimum=3) == 3
+    with pytest.raises(ValueError):
+        hogwild.epochs_lasting(-1.0, 1.0, 10)
+
+
+def test_summary_gives_speed_seconds_and_loss_per_repeat(problem):
+    runs = [hogwild.serial(problem, 0.5, 2) for _ in range(3)]
+    table = hogwild.summary(runs, runs[0].updates_per_second)
+    assert table["speed"][0] == 1.0
+    np.testing.assert_array_equal(table["loss"], [r.losses[-1] for r in runs])
+    assert np.all(table["seconds"] > 0)

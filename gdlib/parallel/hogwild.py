@@ -181,6 +181,41 @@ def serial(problem: SparseLeastSquares, step_size: float, num_epochs: int, seed:
                       np.array([os.getpid()]))
 
 
+def epochs_lasting(seconds: float, updates_per_second: float, num_examples: int,
+                   minimum: int = 1) -> int:
+    r"""How many epochs a run at this speed needs to last about ``seconds``.
+
+    An epoch is ``num_examples`` updates, so :math:`E = \lceil s \cdot v / n \rceil` epochs
+    at :math:`v` updates per second take about :math:`s` seconds (never fewer than
+    ``minimum`` epochs). Used to size timed runs from one short trial run.
+
+    Example:
+        >>> epochs_lasting(1.2, 50_000.0, 2000)
+        30
+        >>> epochs_lasting(1.2, 10.0, 2000, minimum=2)
+        2
+    """
+    check_nonnegative("seconds", seconds)
+    check_positive_int("num_examples", num_examples)
+    return max(int(np.ceil(seconds * updates_per_second / num_examples)), minimum)
+
+
+def summary(runs: list[HogwildRun], reference_speed: float) -> dict[str, np.ndarray]:
+    """Per repeat of one configuration: speed relative to ``reference_speed``, longest worker
+    time in seconds, and final loss (the speed is updates per second, all workers together).
+
+    Example:
+        >>> problem = sparse_least_squares(0, 200, 50, 3)
+        >>> runs = [serial(problem, 0.5, 2) for _ in range(3)]
+        >>> table = summary(runs, runs[0].updates_per_second)
+        >>> sorted(table), table["loss"].shape
+        (['loss', 'seconds', 'speed'], (3,))
+    """
+    return {"speed": np.array([r.updates_per_second for r in runs]) / reference_speed,
+            "seconds": np.array([r.worker_seconds.max() for r in runs]),
+            "loss": np.array([r.losses[-1] for r in runs])}
+
+
 def run(problem: SparseLeastSquares, step_size: float, num_epochs: int, num_workers: int,
         lock: bool = False, seed: int = 0, poll_seconds: float = 0.01) -> HogwildRun:
     """Hogwild!: ``num_workers`` processes update one shared vector, without (or with) a lock.
