@@ -12,9 +12,8 @@ page) it:
 * fails on a JavaScript error (an uncaught exception, or an error that BokehJS logs), except
   the known, harmless ones listed in ``KNOWN_HARMLESS``;
 * fails on a request that leaves the machine (anything but ``file:``, ``data:`` and ``blob:``
-  URLs: the book serves MathJax and BokehJS itself), except those in ``KNOWN_OFFSITE``,
-  each with the reason it is still there; every such request is blocked, so the page is seen
-  as a reader without network sees it;
+  URLs: the book serves MathJax and BokehJS itself); every such request is blocked, so the
+  page is seen as a reader without network sees it;
 * fails on math that MathJax did not typeset;
 * exercises every interactive figure (``gdlib.viz.web``): waits until BokehJS has drawn it,
   drags its first slider and, where it has a legend, clicks the first entry, and fails if
@@ -44,15 +43,6 @@ KNOWN_HARMLESS = {
     # sphinx-book-theme 1.x with launch buttons emits the thebe configuration script twice on
     # notebook pages; the second `const` declaration fails, the first one stays in force.
     "Identifier 'THEBE_JS_URL' has already been declared",
-}
-# Requests to the network that pages still make, each with the reason; blocked all the same
-# (the page is checked as an offline reader sees it) and reported as a note.
-KNOWN_OFFSITE = {
-    # The JPEG-frame player (gdlib.viz.frames, Matplotlib's HTMLWriter) links Font Awesome's
-    # stylesheet for its buttons. It goes with the player, when the chapters' animations
-    # become interactive figures (gdlib.viz.web; issue 15, second part).
-    "https://maxcdn.bootstrapcdn.com/font-awesome/4.4.0/css/font-awesome.min.css":
-        "the frame player's button icons (Font Awesome)",
 }
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -214,9 +204,7 @@ class Visit:
         """Record a request; whether it may go ahead (only local ones may)."""
         if url.startswith(LOCAL_SCHEMES):
             return True
-        if url in KNOWN_OFFSITE:
-            self.notes.append(f"blocked a known request off the machine ({KNOWN_OFFSITE[url]})")
-        elif url not in self.offsite:
+        if url not in self.offsite:
             self.offsite.append(url)
             self.errors.append(f"a request leaves the machine: {url}")
         return False

@@ -1,4 +1,4 @@
-"""Training-curve scrubber and live explorer: right frames, clear titles, no traceback."""
+"""Training curves: the live explorer and the explorable figure, clear titles, no traceback."""
 
 import re
 
@@ -42,19 +42,6 @@ def test_regimes_name_the_three_cases():
         "too small", "about right", "diverged"]
 
 
-def test_scrubber_has_one_frame_per_value_and_works_offline():
-    html = curves.scrubber(gdlib.sgd, loss, PARAMS, data.diabetes(), jax.random.key(1), 3, 16,
-                           optimum=0.48, learning_rate=RATES).data
-    assert len(re.findall(r"data:image/jpeg;base64,", html)) == 3
-    assert "<script src" not in html and "require(" not in html
-
-
-def test_scrubber_wants_exactly_one_list():
-    with pytest.raises(ValueError, match="exactly one hyperparameter as a list"):
-        curves.scrubber(gdlib.momentum, loss, PARAMS, data.diabetes(), jax.random.key(1), 2, 16,
-                        learning_rate=[0.1, 0.2], momentum=[0.0, 0.9])
-
-
 @pytest.mark.parametrize("learning_rate", [1e-3, 0.03, 3.0])
 def test_live_explorer_draws_at_every_extreme_without_error(learning_rate, shown_titles):
     titles = shown_titles
@@ -96,3 +83,9 @@ def test_explorable_has_one_slider_and_says_how_each_run_ended():
     with pytest.raises(ValueError, match="give one hyperparameter as lists"):
         curves.explorable(gdlib.momentum, loss, PARAMS, data.diabetes(), jax.random.key(1), 2,
                           16, learning_rate=[0.01, 0.1], momentum=[0.0, 0.9])
+
+
+def test_explorable_wants_exactly_one_list():
+    with pytest.raises(ValueError, match="give one hyperparameter as lists of values"):
+        curves.explorable(gdlib.momentum, loss, PARAMS, data.diabetes(), jax.random.key(1), 2, 16,
+                          learning_rate=[0.1, 0.2], momentum=[0.0, 0.9])

@@ -1,4 +1,4 @@
-"""The optimizer explorer reruns the chosen optimizer; the grid scrubber has a frame per point."""
+"""The optimizer explorer reruns the chosen optimizer in one compiled program."""
 
 import inspect
 
@@ -54,23 +54,6 @@ def test_no_slider_extreme_raises(titles, name):
             knob.value = k
             assert titles[-1].startswith(f"{name}: η = ")
     assert "diverged at step" in titles[-1] or "loss" in titles[-1]
-
-
-def test_grid_scrubber_has_one_frame_per_grid_point_in_grid_order():
-    html = explorer.grid_scrubber(surfaces.quadratic_bowl(), gdlib.momentum, 15,
-                                  learning_rate=[0.01, 0.1, 0.5], momentum=[0.0, 0.9]).data
-    assert html.count("data:image/jpeg;base64,") == 6
-    points = gdlib.grid(learning_rate=[0.01, 0.1, 0.5], momentum=[0.0, 0.9])
-    runs = gdlib.sweep(gdlib.momentum, surfaces.quadratic_bowl(),
-                       np.asarray(surfaces.quadratic_bowl().start, np.float32), 15,
-                       max_loss=explorer.MAX_LOSS, **points)
-    captions = explorer.frame_titles(points, runs)
-    assert [c.split(":")[0] for c in captions] == [
-        "η = 0.01, γ = 0", "η = 0.01, γ = 0.9", "η = 0.1, γ = 0", "η = 0.1, γ = 0.9",
-        "η = 0.5, γ = 0", "η = 0.5, γ = 0.9"]
-    assert "diverged at step" in captions[4]
-    with pytest.raises(ValueError, match="at least one hyperparameter as a list"):
-        explorer.grid_scrubber(surfaces.quadratic_bowl(), gdlib.sgd, 5, learning_rate=0.1)
 
 
 def test_one_compiled_program_runs_every_optimizer_as_gdlib_run_does():

@@ -83,23 +83,13 @@ def test_standings_count_a_run_that_bounces_back_out_as_not_arrived():
     assert re.search(r"high\s+5.00e\+00\s+never$", text, re.MULTILINE)
 
 
-def test_frame_steps_start_at_zero_end_at_the_last_step_and_never_go_back():
-    for num_steps, num_frames in [(1, 2), (7, 7), (500, 16), (10, 40)]:
-        steps = race.frame_steps(num_steps, num_frames)
-        assert len(steps) == num_frames and steps[0] == 0 and steps[-1] == num_steps
-        assert np.all(np.diff(steps) >= 0)
-    assert race.frame_steps(5, 1).tolist() == [5]
-
-
-def test_draw_and_animate_show_every_racer_in_its_color():
+def test_draw_shows_every_racer_in_its_color():
     saddle = surfaces.saddle()
     runs = race.race(saddle, race.lineup(0.02, 0.05), 30)
     fig = race.draw(saddle, runs)
     curves = fig.axes[1].get_lines()
     assert [c.get_label() for c in curves] == list(runs)
     assert [c.get_color() for c in curves] == [race.COLORS[name] for name in runs]
-    html = race.animate(saddle, runs, num_frames=5).data
-    assert html.count("data:image/jpeg;base64,") == 5
 
 
 def test_draw_3d_lays_each_path_on_the_surface():

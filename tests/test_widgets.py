@@ -1,4 +1,4 @@
-"""The scrubber and the live explorer: right frames, clear titles, no traceback at extremes."""
+"""The live explorer and the explorable figure: clear titles, no traceback at extremes."""
 
 import json
 import re
@@ -22,20 +22,6 @@ def test_title_names_the_hyperparameters_and_the_outcome():
     bad = gdlib.run(gdlib.sgd(3.0), loss, jnp.array([1.0]), 100)
     # θ ← -5θ, so the loss 25^t overflows float32 (about 3.4e38) first at t = 28
     assert widgets.title({"learning_rate": 3.0}, bad).endswith("diverged at step 28")
-
-
-def test_scrubber_has_one_frame_per_value_and_works_offline():
-    html = widgets.scrubber(surfaces.quadratic_bowl(), gdlib.sgd, 20,
-                            learning_rate=[0.01, 0.1, 0.3]).data
-    frames = re.findall(r"data:image/jpeg;base64,", html)
-    assert len(frames) == 3
-    assert "<script src" not in html and "require(" not in html  # no script from a CDN
-
-
-def test_scrubber_wants_exactly_one_list():
-    with pytest.raises(ValueError, match="exactly one hyperparameter as a list"):
-        widgets.scrubber(surfaces.quadratic_bowl(), gdlib.momentum, 10,
-                         learning_rate=[0.1, 0.2], momentum=[0.0, 0.9])
 
 
 @pytest.mark.parametrize("learning_rate", [1e-3, 0.05, 1.0])

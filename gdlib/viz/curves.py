@@ -8,8 +8,6 @@ small, about right, too large or diverged.
 * :func:`explorable`: every value trained in one ``vmap``-ped call, as an interactive figure
   for the static HTML: a slider over the values redraws the curve (Bokeh, see
   :mod:`gdlib.viz.web`).
-* :func:`scrubber`: the same as JPEG frames (the older player, until every chapter uses
-  :func:`explorable`).
 * :func:`live_explorer`: a logarithmic slider that retrains with JAX as it moves.
 * :func:`learning_rate_regimes`: "too small", "about right", "too large", "diverged", from the
   final losses of a sweep.
@@ -31,7 +29,7 @@ from matplotlib.lines import Line2D
 from gdlib.optim.base import GradientTransformation
 from gdlib.problems.data import Dataset
 from gdlib.train.training import History, Loss, shuffled_orders, train_sweep
-from gdlib.viz import controls, frames, packing
+from gdlib.viz import controls, packing
 from gdlib.viz.live_figure import LiveFigure
 from gdlib.viz.widgets import SYMBOLS
 
@@ -161,50 +159,6 @@ def _figure(values: np.ndarray, finals: np.ndarray, diverged: np.ndarray, name: 
 
 def _label(optimum: float) -> str:
     return "training loss" if optimum == 0 else f"training loss - {optimum:.4g}"
-
-
-def scrubber(make_optimizer: Callable[..., GradientTransformation], loss_fn: Loss,
-             params: PyTree, data: Dataset, key: Any, num_epochs: int, batch_size: int, *,
-             optimum: float = 0.0, interval_ms: int = 700, **hyperparams: Any):
-    """A precomputed animation of training curves, one frame per value of one hyperparameter.
-
-    Args:
-        make_optimizer: an optimizer factory such as ``gdlib.sgd``.
-        loss_fn, params, data, key, num_epochs, batch_size: as in
-            :func:`gdlib.train.training.train`; every frame sees the same mini-batches.
-        optimum: subtracted from the losses before the log scale (e.g. the batch solution's
-            training loss), 0 by default.
-        interval_ms: the time between frames when playing.
-        **hyperparams: exactly one list (the frames) and any fixed numbers.
-
-    Returns:
-        ``IPython.display.HTML`` with a slider and play buttons that work offline.
-    """
-    lists = [k for k, v in hyperparams.items() if np.ndim(v) == 1]
-    if len(lists) != 1:
-        raise ValueError(f"give exactly one hyperparameter as a list of values, got {lists}")
-    name = lists[0]
-    values = np.asarray(hyperparams[name], dtype=float)
-    runs = train_sweep(make_optimizer, loss_fn, params, data, key, num_epochs, batch_size,
-                       **hyperparams)
-    diverged = np.asarray(runs.diverged_at) >= 0
-    limits = _limits(runs, optimum)
-    finals = _gaps(runs.train_losses[:, -1], optimum)
-    fig, curve, marker = _figure(values, finals, diverged, name, limits, num_epochs)
-    fig.axes[0].set(ylabel=_label(optimum), title="this run")
-    epochs = np.arange(num_epochs + 1)
-
-    heading = fig.suptitle(" ")
-
-    def frame(i):
-        curve.set_data(epochs, _gaps(runs.train_losses[i], optimum))
-        y = limits[1] / 2 if diverged[i] else np.clip(finals[i], *limits)
-        marker.set_data([values[i]], [y])
-        heading.set_text(f"{SYMBOLS.get(name, name)} = {values[i]:.3g}: {describe(runs, i)}")
-
-    frame(0)  # the layout makes room for the title before the still parts are drawn
-    return frames.to_html(frames.render(fig, [curve, marker, heading], frame, len(values)),
-                          interval_ms=interval_ms)
 
 
 def live_explorer(make_optimizer: Callable[..., GradientTransformation], loss_fn: Loss,

@@ -4,31 +4,27 @@
   "momentum" knob (γ for Momentum and NAG, ρ for Adadelta, γ for RMSprop's decay, β₁ for the
   Adam family). Every change reruns the optimizer with JAX in one program compiled ahead for
   all of them (:func:`compiled_lineup`), and redraws only what moves.
-* :func:`grid_scrubber`: the same picture precomputed for every point of a grid of values in
-  one vmapped call, as an animation a reader of the static HTML can scrub through; each
-  frame's title names its values.
+
+For the static HTML, :func:`gdlib.viz.widgets.explorable` draws the same picture precomputed
+over a grid of values in one vmapped call, with a slider per hyperparameter.
 
 A diverged run says so in its title; no value the sliders reach raises an error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
-from gdlib.optim.base import GradientTransformation
 from gdlib.optim.optimizers import BY_NAME
 from gdlib.problems.surfaces import Surface
-from gdlib.train.runner import Trajectory, grid, sweep
-from gdlib.viz import frames
+from gdlib.train.runner import Trajectory
 from gdlib.viz.live_figure import LiveFigure
 from gdlib.viz.plotting import contour, loss_curve, path
-from gdlib.viz.widgets import MAX_LOSS, SYMBOLS, _loss_limits, _move, _one, live_limits, title
+from gdlib.viz.widgets import MAX_LOSS, SYMBOLS, _move, live_limits, title
 
 #: The hyperparameter that plays the part of momentum in each optimizer (None: there is none).
 KNOBS: dict[str, str | None] = {
@@ -66,13 +62,6 @@ FIGSIZE = (8.5, 3.5)
 
 def _draw_map(surface: Surface, ax: Axes) -> None:
     contour(surface, ax, n=121, levels=20)
-
-
-def _figure(surface: Surface, dpi: int = 100) -> tuple[Figure, Axes, Axes]:
-    fig, (ax_path, ax_loss) = plt.subplots(1, 2, figsize=FIGSIZE, dpi=dpi,
-                                           layout="constrained")
-    _draw_map(surface, ax_path)
-    return fig, ax_path, ax_loss
 
 
 def compiled_lineup(surface: Surface, num_steps: int, names: Any = None, *, start: Any = None,
@@ -222,62 +211,3 @@ def explorer(surface: Surface, num_steps: int, *, names: Any = None,
     return ipywidgets.VBox([menu, rate, second, live.image])
 
 
-def grid_scrubber(surface: Surface, make_optimizer: Callable[..., GradientTransformation],
-                  num_steps: int, *, start: Any = None, max_loss: float = MAX_LOSS,
-                  interval_ms: int = 700, dpi: int = 72, **hyperparams: Any):
-    """A precomputed animation with one frame per point of a grid of hyperparameters.
-
-    The hyperparameters given as lists span the grid (:func:`gdlib.grid`: the first changes
-    slowest); numbers are shared by every run. All runs come from one :func:`gdlib.sweep`
-    call, and each frame's title names its values and how the run ended.
-
-    Returns:
-        ``IPython.display.HTML`` with a slider and play buttons that works offline.
-
-    Example:
-        >>> import gdlib
-        >>> from gdlib.problems import surfaces
-        >>> html = grid_scrubber(surfaces.quadratic_bowl(), gdlib.momentum, 10,
-        ...                      learning_rate=[0.01, 0.1], momentum=[0.0, 0.5, 0.9]).data
-        >>> html.count("data:image/jpeg;base64,")
-        6
-    """
-    lists = {k: v for k, v in hyperparams.items() if np.ndim(v) == 1}
-    if not lists:
-        raise ValueError("give at least one hyperparameter as a list of values")
-    points = grid(**lists)
-    fixed = {k: v for k, v in hyperparams.items() if k not in lists}
-    start = np.asarray(surface.start if start is None else start, dtype=np.float32)
-    runs = sweep(make_optimizer, surface, start, num_steps, max_loss=max_loss, **points,
-                 **fixed)
-    captions = frame_titles(points, runs, fixed)
-    fig, ax_path, ax_loss = _figure(surface, dpi)
-    line = path(ax_path, _one(runs, 0))
-    curve = loss_curve(ax_loss, _one(runs, 0), min_value=surface.min_value)
-    ax_loss.set(xlim=(0, num_steps), ylim=_loss_limits(runs.losses, surface.min_value))
-    caption = fig.suptitle(max(captions, key=len))  # the layout leaves room for the longest
-
-    def update(i):
-        _move(line, curve, _one(runs, i), surface.min_value)
-        caption.set_text(captions[i])
-
-    pictures = frames.render(fig, [line, curve, caption], update, len(captions))
-    return frames.to_html(pictures, interval_ms=interval_ms)
-
-
-def frame_titles(points: Mapping[str, Any], runs: Trajectory,
-                 fixed: Mapping[str, Any] | None = None) -> list[str]:
-    """The title of each frame of :func:`grid_scrubber`: its grid values and the outcome.
-
-    Example:
-        >>> import gdlib
-        >>> import jax.numpy as jnp
-        >>> points = gdlib.grid(learning_rate=[0.1, 3.0])
-        >>> runs = gdlib.sweep(gdlib.sgd, lambda t: jnp.sum(t**2), jnp.ones(1), 40, **points)
-        >>> frame_titles(points, runs)
-        ['η = 0.1: loss 1.77e-08 after 40 steps', 'η = 3: diverged at step 28']
-    """
-    fixed = dict(fixed or {})
-    count = len(next(iter(points.values())))
-    return [title({**{k: v[i] for k, v in points.items()}, **fixed}, _one(runs, i))
-            for i in range(count)]

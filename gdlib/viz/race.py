@@ -7,8 +7,6 @@ r"""Race several optimizers on one surface: one compiled call, then pictures of 
 * :func:`replay`: the race as an interactive figure for the static HTML: every step, a step
   slider and a play button, optimizers shown or hidden from the legend, step and loss on
   hover (Bokeh, see :mod:`gdlib.viz.web`).
-* :func:`animate`: the same picture as JPEG frames (the older player, until every chapter
-  uses :func:`replay`).
 * :func:`draw_3d`: the paths on the surface itself, in three dimensions.
 
 Every optimizer keeps one color in every picture (:data:`COLORS`, from
@@ -32,7 +30,7 @@ from gdlib.optim.base import GradientTransformation
 from gdlib.optim.hyperparams import check_fraction, check_positive_int, check_range
 from gdlib.problems.surfaces import Surface
 from gdlib.train.runner import Trajectory, run
-from gdlib.viz import frames, packing, palette
+from gdlib.viz import packing, palette
 from gdlib.viz.plotting import contour
 
 #: A loss above this counts as diverged (the test surfaces start below 100).
@@ -199,65 +197,6 @@ def draw(surface: Surface, runs: Mapping[str, Trajectory], *, title: str | None 
     ax_loss.legend(fontsize=7, ncol=2 if len(runs) > 4 else 1)
     ax_path.set_title(title or surface.name, fontsize=9)
     return fig
-
-
-def frame_steps(num_steps: int, num_frames: int) -> np.ndarray:
-    """The steps shown by the frames of an animation: 0 first, ``num_steps`` last.
-
-    Spaced evenly on a square-root scale, so the fast early moves get more frames.
-
-    Example:
-        >>> frame_steps(100, 6).tolist()
-        [0, 4, 16, 36, 64, 100]
-    """
-    num_steps = check_positive_int("num_steps", num_steps)
-    num_frames = check_positive_int("num_frames", num_frames)
-    if num_frames == 1:
-        return np.array([num_steps])
-    steps = np.round(np.linspace(0.0, 1.0, num_frames) ** 2 * num_steps).astype(int)
-    return np.maximum.accumulate(steps)
-
-
-def animate(surface: Surface, runs: Mapping[str, Trajectory], *, num_frames: int = 16,
-            interval_ms: int = 400, title: str | None = None,
-            figsize: tuple[float, float] = (8.0, 3.4), dpi: int = 72):
-    """The race as an animation that plays in a static web page (JPEG frames, no kernel).
-
-    Frame ``k`` shows every path up to step :func:`frame_steps` ``[k]``, with a dot where
-    each optimizer is at that step, and the loss curves up to that step.
-
-    Returns:
-        ``IPython.display.HTML`` with a slider and play buttons.
-    """
-    fig, ax_path, ax_loss = _figure(surface, figsize, dpi)
-    num_steps = max(np.shape(t.losses)[-1] for t in runs.values()) - 1
-    steps = frame_steps(num_steps, num_frames)
-    tracks, moving = [], []
-    for name, trajectory in runs.items():
-        color = palette.color(name)
-        (trail,) = ax_path.plot([], [], "-", lw=1.4, color=color, label=name)
-        (dot,) = ax_path.plot([], [], "o", ms=5, color=color, mec="black", mew=0.5)
-        (curve,) = ax_loss.plot([], [], lw=1.4, color=color, label=name)
-        tracks.append((np.asarray(trajectory.params), _gap(trajectory, surface.min_value),
-                       trail, dot, curve))
-        moving += [trail, dot, curve]
-    ax_loss.set(xlim=(0, num_steps), ylim=_loss_limits(runs, surface.min_value))
-    ax_loss.legend(fontsize=7, ncol=2 if len(runs) > 4 else 1, loc="lower left")
-    ax_path.set_title(title or surface.name, fontsize=9)
-    clock = ax_loss.set_title(" ", fontsize=9)
-    moving.append(clock)
-
-    def update(k):
-        step = int(steps[k])
-        for xy, gap, trail, dot, curve in tracks:
-            trail.set_data(xy[: step + 1, 0], xy[: step + 1, 1])
-            dot.set_data(xy[step : step + 1, 0], xy[step : step + 1, 1])
-            shown = gap[: step + 1]
-            curve.set_data(np.arange(step + 1), np.where(shown > 0, shown, np.nan))
-        clock.set_text(f"step {step} of {num_steps}")
-
-    pictures = frames.render(fig, moving, update, len(steps))
-    return frames.to_html(pictures, interval_ms=interval_ms)
 
 
 _REPLAY_JS = packing.DECODE_JS + """

@@ -6,8 +6,6 @@
   runs, in one vmapped call) as an interactive figure for the static HTML: a slider per
   hyperparameter, the path redrawn as they move, and beside them every run's outcome
   (Bokeh, see :mod:`gdlib.viz.web`).
-* :func:`scrubber`: one list of values as JPEG frames (the older player, until every chapter
-  uses :func:`explorable`).
 
 A run that diverges says so in its title ("diverged at step 7"): its loss stopped being a
 number or passed ``max_loss`` (default :data:`MAX_LOSS`). No value a slider can reach raises an
@@ -19,14 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.figure import Figure
 
 from gdlib.optim.base import GradientTransformation
 from gdlib.problems.surfaces import Surface
 from gdlib.train.runner import Trajectory, grid, sweep
-from gdlib.viz import controls, frames, packing, palette
+from gdlib.viz import controls, packing, palette
 from gdlib.viz.live_figure import LiveFigure
 from gdlib.viz.plotting import contour, loss_curve, path
 
@@ -47,20 +43,6 @@ def title(hyperparams: dict[str, float], trajectory: Trajectory) -> str:
     """
     values = ", ".join(f"{SYMBOLS.get(k, k)} = {float(v):.3g}" for k, v in hyperparams.items())
     return f"{values}: {trajectory.describe()}"
-
-
-def _figure(surface: Surface) -> tuple[Figure, Any, Any]:
-    fig, (ax_path, ax_loss) = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
-    contour(surface, ax_path)
-    return fig, ax_path, ax_loss
-
-
-def _loss_limits(losses: np.ndarray, min_value: float) -> tuple[float, float]:
-    gap = np.asarray(losses, dtype=float) - min_value
-    finite = gap[np.isfinite(gap) & (gap > 0)]
-    if finite.size == 0:
-        return 1e-12, 1.0
-    return max(finite.min(), 1e-12) / 3, min(finite.max(), 1e12) * 3
 
 
 def live_limits(start_gap: float) -> tuple[float, float]:
@@ -89,46 +71,6 @@ def _move(line: Any, curve: Any, run: Trajectory, min_value: float) -> None:
     line.set_data(xy[:, 0], xy[:, 1])
     gap = np.asarray(run.losses, dtype=float) - min_value
     curve.set_data(np.arange(gap.size), np.where(gap > 0, gap, np.nan))
-
-
-def scrubber(surface: Surface, make_optimizer: Callable[..., GradientTransformation],
-             num_steps: int, *, start: Any = None, interval_ms: int = 700,
-             max_loss: float = MAX_LOSS, **hyperparams: Any):
-    """A precomputed animation, one frame per value of the one hyperparameter given as a list.
-
-    Args:
-        surface: a :mod:`gdlib.problems.surfaces` test function.
-        make_optimizer: an optimizer factory such as ``gdlib.sgd``.
-        num_steps: updates per run.
-        start: the starting point (default: the surface's).
-        interval_ms: the time between frames when playing.
-        max_loss: a loss above this counts as diverged.
-        **hyperparams: exactly one list (the frames) and any fixed numbers.
-
-    Returns:
-        ``IPython.display.HTML`` with a slider and play buttons that work offline.
-    """
-    lists = [k for k, v in hyperparams.items() if np.ndim(v) == 1]
-    if len(lists) != 1:
-        raise ValueError(f"give exactly one hyperparameter as a list of values, got {lists}")
-    values = np.asarray(hyperparams[lists[0]], dtype=float)
-    start = np.asarray(surface.start if start is None else start, dtype=np.float32)
-    runs = sweep(make_optimizer, surface, start, num_steps, max_loss=max_loss, **hyperparams)
-    fig, ax_path, ax_loss = _figure(surface)
-    line = path(ax_path, _one(runs, 0))
-    curve = loss_curve(ax_loss, _one(runs, 0), min_value=surface.min_value)
-    ax_loss.set(xlim=(0, num_steps), ylim=_loss_limits(runs.losses, surface.min_value))
-
-    heading = fig.suptitle(" ")
-
-    def frame(i):
-        _move(line, curve, _one(runs, i), surface.min_value)
-        shown = {k: (values[i] if k == lists[0] else v) for k, v in hyperparams.items()}
-        heading.set_text(title(shown, _one(runs, i)))
-
-    frame(0)  # the layout makes room for the title before the still parts are drawn
-    return frames.to_html(frames.render(fig, [line, curve, heading], frame, len(values)),
-                          interval_ms=interval_ms)
 
 
 def live_explorer(surface: Surface, make_optimizer: Callable[..., GradientTransformation],
