@@ -455,3 +455,33 @@ def test_float32_updates_are_the_same_eagerly_and_under_jit(name):
         u_jit, compiled = update(g * (1 + 0.01 * t), compiled)
         # 2e-6: a few float32 roundings (XLA fuses a * b + c under jit); it was 1e-5
         np.testing.assert_allclose(u_eager, u_jit, rtol=2e-6, atol=0)
+
+
+# Found by mutation testing (tests/mutation): the step counter that schedules read, Adadelta's
+# eps range, and the derivative of the guarded square root at zero.
+
+@pytest.mark.parametrize("name", list(BY_NAME))
+def test_the_state_counts_the_updates_made(name):
+    """``state.count`` is the number of updates so far: a schedule reads it (eta_t = s(t))."""
+    optimizer = BY_NAME[name]()
+    params = {"w": jnp.array([1.0, -2.0])}
+    state = optimizer.init(params)
+    assert int(state.count) == 0
+    for made in range(1, 4):
+        _, state = optimizer.update({"w": jnp.array([0.5, 0.25])}, state, params)
+        assert int(state.count) == made
+
+
+@pytest.mark.parametrize("eps", [0.0, -0.5])
+def test_adadelta_refuses_an_eps_that_is_not_positive(eps):
+    with pytest.raises(ValueError, match="eps"):
+        gdlib.adadelta(eps=eps)
+
+
+def test_the_guarded_square_root_has_derivative_zero_at_zero_and_sqrt_s_elsewhere():
+    from gdlib.optim.optimizers import _sqrt
+
+    value, slope = jax.jvp(_sqrt, (jnp.float32(0.0),), (jnp.float32(1.0),))
+    assert float(value) == 0.0 and float(slope) == 0.0
+    value, slope = jax.jvp(_sqrt, (jnp.float32(4.0),), (jnp.float32(1.0),))
+    assert float(value) == 2.0 and float(slope) == 0.25
