@@ -12,6 +12,12 @@ as much as the replicas: staler gradients want smaller steps. :func:`tune` takes
 
 Only the runs a step needs are evaluated (all rates on the choosing seeds, the chosen rate on
 the others): the evaluation of the loss, not the simulation, is what costs.
+:func:`tuned_sweep` runs the sweep and :func:`tune` in one call.
+
+Where the measure is the loss at the end of a fixed budget rather than a time,
+:func:`choose_then_report` does the same with final losses, and :func:`final_losses` gives
+them for replays of several orders of the data on several schedules
+(:func:`gdlib.parallel.downpour.sweep` once per order, all in one ``vmap``).
 """
 
 from __future__ import annotations
@@ -20,9 +26,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
-from gdlib.parallel.downpour import time_to_target
+from gdlib.parallel.downpour import Server, sweep, time_to_target
 from gdlib.parallel.event_schedule import Schedule
 
 PyTree = Any
@@ -100,3 +107,136 @@ def tune(history: PyTree, races: Sequence[Sequence[Schedule]], record_every: int
     curves = np.asarray(evaluate(reporting))
     return Tuned(choice, choosing_times, time_to_target(curves, clock[:, ~choose], target),
                  curves, clock[:, ~choose])
+
+
+def tuned_sweep(make_server: Callable[..., Server], loss_fn: Callable, params: PyTree,
+                stream: tuple[Any, Any], races: Sequence[Sequence[Schedule]], num_workers: int,
+                record_every: int, target: float, evaluate: Callable[[PyTree], Any],
+                choose: np.ndarray, **hyperparams: Any) -> Tuned:
+    """Every race of every configuration at every hyperparameter, then :func:`tune`.
+
+    ``stream`` is ``(x_batches, y_batches)``, the mini-batches in the order the server takes
+    them; ``races[i][s]`` the schedule of configuration ``i``, seed ``s``; ``hyperparams``
+    as in :func:`gdlib.parallel.downpour.sweep` (a 1-D ``learning_rate`` is the grid).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from gdlib.parallel import downpour
+        >>> from gdlib.parallel.event_schedule import round_robin
+        >>> loss = lambda w, x, y: jnp.mean((x @ w - y) ** 2)
+        >>> x, y = jnp.ones((40, 1, 1)), jnp.ones((40, 1))
+        >>> races = [[round_robin(p, 40)] * 2 for p in (1, 4)]  # 2 configurations x 2 seeds
+        >>> distance = lambda w: (w[..., 0] - 1) ** 2 + 1e-3  # to the minimum, w = 1
+        >>> tuned = tuned_sweep(downpour.sgd_server, loss, jnp.zeros(1), (x, y), races, 4, 4,
+        ...                     0.01, distance, jnp.array([True, False]),
+        ...                     learning_rate=jnp.array([0.05, 0.2, 0.5]))
+        >>> tuned.choice.tolist()  # the largest rate for 1 replica, the smallest for 4
+        [2, 0]
+    """
+    workers = jnp.stack([schedule.workers for row in races for schedule in row])
+    run = sweep(make_server, loss_fn, params, *stream, workers, num_workers,
+                record_every=record_every, **hyperparams)
+    return tune(run.params, races, record_every, target, evaluate, choose)
+
+
+def final_losses(make_server: Callable[..., Server], loss_fn: Callable, params: PyTree,
+                 x: Any, y: Any, orders: Any, schedules: Any, learning_rates: Any) -> np.ndarray:
+    """The loss on all of ``(x, y)`` after each replay: ``(orders, schedules, rates)``.
+
+    Args:
+        make_server: e.g. :func:`gdlib.parallel.downpour.adagrad_server`.
+        loss_fn: ``loss_fn(params, x, y)``, for the gradients and for the final loss.
+        params: the starting parameters.
+        x, y: the whole data set, examples along the first axis.
+        orders: ``(orders, updates, batch)`` row indices: the mini-batch of every update, for
+            every order of the data.
+        schedules: ``(schedules, updates)`` worker arrays (e.g. stacked round robins); the
+            number of workers is the largest index plus one.
+        learning_rates: the grid.
+
+    Returns:
+        NumPy array of final losses, ``inf`` where a run did not stay finite.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> import numpy as np
+        >>> from gdlib.parallel import downpour
+        >>> from gdlib.parallel.event_schedule import round_robin
+        >>> loss = lambda w, x, y: jnp.mean((x @ w - y) ** 2)
+        >>> x, y = jnp.ones((4, 1)), jnp.ones(4)
+        >>> orders = jnp.arange(400).reshape(1, 400, 1) % 4  # 1 order, 400 updates of 1 example
+        >>> schedules = jnp.stack([round_robin(p, 400).workers for p in (1, 8)])
+        >>> losses = final_losses(downpour.sgd_server, loss, jnp.zeros(1), x, y, orders,
+        ...                       schedules, [0.05, 0.4])
+        >>> (losses < 1e-6).tolist(), bool(losses[0, 1, 1] == np.inf)  # delay 7 breaks 0.4
+        ([[[True, True], [True, False]]], True)
+    """
+    schedules = jnp.asarray(schedules)
+    num_updates = schedules.shape[-1]
+    num_workers = int(schedules.max()) + 1
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    evaluate = jax.vmap(jax.vmap(lambda p: loss_fn(p, x, y)))
+
+    def one(rows):
+        run = sweep(make_server, loss_fn, params, x[rows], y[rows], schedules, num_workers,
+                    record_every=num_updates, learning_rate=jnp.asarray(learning_rates))
+        return evaluate(jax.tree.map(lambda leaf: leaf[:, :, -1], run.params))
+
+    losses = np.asarray(jax.vmap(one)(jnp.asarray(orders)))
+    return np.where(np.isfinite(losses), losses, np.inf)
+
+
+class Chosen(NamedTuple):
+    """What :func:`choose_then_report` found, per configuration.
+
+    Attributes:
+        choice: ``(configs,)``, the index of the chosen learning rate in the grid.
+        learning_rate: ``(configs,)``, the chosen rate.
+        choosing: ``(configs, rates)``, the mean final loss on the choosing seeds.
+        reported: ``(reporting seeds, configs)``, the final loss of the chosen rate.
+    """
+
+    choice: np.ndarray
+    learning_rate: np.ndarray
+    choosing: np.ndarray
+    reported: np.ndarray
+
+    @property
+    def inside(self) -> bool:
+        """Whether every chosen rate lies strictly inside the grid."""
+        return bool(np.all((self.choice > 0) & (self.choice < self.choosing.shape[-1] - 1)))
+
+
+def choose_then_report(losses_of: Callable[[Any, np.ndarray], Any], learning_rates: Any,
+                       choosing: Any, reporting: Any) -> Chosen:
+    """Choose the rate with the lowest mean final loss on some seeds; report it on others.
+
+    Args:
+        losses_of: ``losses_of(seeds, rates)`` gives final losses shaped
+            ``(seeds, configs, rates)`` (``inf`` or NaN where a run diverged), e.g. a
+            :func:`final_losses` with everything but the orders and the rates fixed.
+        learning_rates: the grid.
+        choosing, reporting: the seeds (e.g. orders of the data) that choose and that report;
+            only the chosen rates run on the reporting seeds.
+
+    Example:
+        >>> import numpy as np
+        >>> def losses_of(seeds, rates):  # two configurations, best rate 1 and 0.1
+        ...     best = np.array([1.0, 0.1])
+        ...     return np.stack([np.log(rates / best[:, None]) ** 2 + s for s in seeds])
+        >>> chosen = choose_then_report(losses_of, np.array([0.01, 0.1, 1.0, 10.0]),
+        ...                             [0.0], [0.5, 1.5])
+        >>> chosen.learning_rate.tolist(), chosen.reported.tolist(), chosen.inside
+        ([1.0, 0.1], [[0.5, 0.5], [1.5, 1.5]], True)
+    """
+    grid = np.asarray(learning_rates)
+    scores = np.asarray(losses_of(choosing, grid), dtype=float).mean(axis=0)
+    scores = np.where(np.isfinite(scores), scores, np.inf)
+    if scores.ndim != 2 or scores.shape[-1] != grid.size:
+        raise ValueError(f"losses_of must return (seeds, configs, {grid.size} rates), got "
+                         f"{scores.shape} after the mean over seeds")
+    choice = np.argmin(scores, axis=-1)
+    unique = np.unique(choice)
+    runs = np.asarray(losses_of(reporting, grid[unique]), dtype=float)
+    reported = runs[:, np.arange(choice.size), np.searchsorted(unique, choice)]
+    return Chosen(choice, grid[choice], scores, reported)
