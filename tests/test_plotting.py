@@ -55,3 +55,6 @@ def test_the_marks_key_names_only_the_marks_the_surfaces_have():
     assert labels(plotting.marks_key(fig, [bowl])) == ["start", "global minimum"]
     assert labels(plotting.marks_key(fig, [bowl, camel], starts=False)) == [
         "global minimum", "local minimum", "saddle point"]
+    dots = plt.figure().gca().scatter([0], [0], label="ends here")
+    key = plotting.marks_key(fig, [bowl], starts=False, handles=[dots], ncol=1)
+    assert labels(key) == ["ends here", "global minimum"] and key._ncols == 1

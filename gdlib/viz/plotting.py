@@ -55,12 +55,14 @@ def contour(surface: Surface, ax: Axes | None = None, *, n: int = 201, levels: i
 
 
 def marks_key(fig: Figure, surfaces: Sequence[Surface], *, starts: bool = True,
-              loc: str = "outside lower center") -> Legend:
+              handles: Sequence[Any] = (), loc: str = "outside lower center",
+              ncol: int | None = None) -> Legend:
     """A legend for ``fig`` naming the marks that :func:`contour` and :func:`path` draw.
 
     Only the marks the ``surfaces`` have are named (a global minimum, a local one, a saddle
-    point), and the dot that starts every path when ``starts``. The default place, under the
-    plots, needs a figure with ``layout="constrained"``; it covers no data.
+    point), and the dot that starts every path when ``starts``; ``handles`` (artists with a
+    label) come first. The default place, under the plots, needs a figure with
+    ``layout="constrained"``; it covers no data. One row unless ``ncol`` says otherwise.
 
     Example:
         >>> import matplotlib.pyplot as plt
@@ -73,14 +75,15 @@ def marks_key(fig: Figure, surfaces: Sequence[Surface], *, starts: bool = True,
     def mark(label: str, **style: Any) -> Line2D:
         return Line2D([], [], ls="none", mec="black", label=label, **style)
 
-    handles = [mark("start", marker="o", ms=6, color="gray")] if starts else []
+    handles = [*handles, *([mark("start", marker="o", ms=6, color="gray")] if starts else [])]
     if any(len(s.global_minima) for s in surfaces):
         handles.append(mark("global minimum", marker="*", ms=13, color="gold", mew=0.8))
     if any(len(s.minima) > len(s.global_minima) for s in surfaces):
         handles.append(mark("local minimum", marker="*", ms=13, color="white", mew=0.8))
     if any(len(s.saddles) for s in surfaces):
         handles.append(mark("saddle point", marker="x", ms=9, color="black", mew=2))
-    return fig.legend(handles=handles, loc=loc, ncol=max(len(handles), 1), frameon=False)
+    return fig.legend(handles=handles, loc=loc, ncol=ncol or max(len(handles), 1),
+                      frameon=False)
 
 
 def path(ax: Axes, trajectory: Trajectory, *, label: str | None = None, color: Any = None,
