@@ -261,13 +261,14 @@ def min_text_px(small_print_px: float) -> float:
 def figure_text_problems(page: Path, measured: dict) -> tuple[list[str], list[str]]:
     """Problems (figures whose smallest text is shown too small) and notes (figures that do
     not say how small their text is), from what :data:`MEASURE_TEXT` measured on ``page``."""
-    problems, unrecorded = [], 0
+    problems, unrecorded, number = [], 0, 0
     limit = min_text_px(measured["small"]) if measured.get("small") else None
-    for number, image in enumerate(measured["images"], 1):
+    for image in measured["images"]:
         data = image_bytes(page, image["src"] or "")
         chunks = png_text(data) if data else {}
         if not chunks.get("Software", "").startswith("Matplotlib"):
             continue
+        number += 1  # the figure's place among the page's Matplotlib figures
         if FIGURE_TEXT_KEY not in chunks:
             unrecorded += 1
             continue

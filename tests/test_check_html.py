@@ -205,14 +205,14 @@ def test_a_figure_whose_text_is_shown_too_small_fails_and_one_without_a_record_i
     _matplotlib_png(tmp_path / "old.png", 7, record=False)
     Image.new("RGB", (10, 10)).save(tmp_path / "photo.png")  # not a figure: ignored
     shown = [{"src": name, "natural": 1000, "shown": 688}
-             for name in ("small.png", "large.png", "old.png", "photo.png")]
+             for name in ("photo.png", "small.png", "large.png", "old.png")]
     problems, notes = check_html.figure_text_problems(
         tmp_path / "page.html", {"small": 14.0, "what": "code", "images": shown})
     assert len(problems) == 1 and "figure 1 (small.png" in problems[0], problems
     assert "'a line' (7 pt), is shown 6.7 px high, under 9.1 px" in problems[0]
     assert notes == ["1 matplotlib figure(s) do not record their text size (re-execute the "
                      "notebook with scripts/execute_notebooks.py)"]
-    shown[0]["shown"] = 1000  # at its natural width the same figure passes
+    shown[1]["shown"] = 1000  # at its natural width the same figure passes
     assert check_html.figure_text_problems(
         tmp_path / "page.html", {"small": 14.0, "what": "code", "images": shown})[0] == []
 
