@@ -14,6 +14,10 @@ and their order. Run twice, it writes the same files,
 as long as the notebooks print nothing volatile themselves (memory addresses, timings, temporary
 paths: see nbval_sanitize.cfg).
 
+Each kernel first runs scripts/figure_text.py's ``install()``: every PNG figure then records
+the size of its smallest text in a PNG tEXt chunk, which ``make check-html`` checks against the
+width at which the book shows the figure. Nothing else in the notebook changes.
+
 A cell that raises stops that notebook (which is then not written) and makes the script fail,
 unless the cell is tagged ``raises-exception``.
 
