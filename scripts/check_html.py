@@ -279,8 +279,8 @@ def figure_text_problems(page: Path, measured: dict) -> tuple[list[str], list[st
         if shown < limit:
             problems.append(
                 f"figure {number} ({Path(image['src']).name[:12]}...): its smallest text, "
-                f"{record['text']!r} ({record['pt']:g} pt), is shown {shown:.1f} px high, under "
-                f"{limit:.1f} px ({MIN_TEXT_RATIO:g} x the page's small print, "
+                f"{record['text']!r} ({record['pt']:g} pt), is shown {shown:.2f} px high, under "
+                f"{limit:.2f} px ({MIN_TEXT_RATIO:g} x the page's small print, "
                 f"{measured['small']:g} px)")
     notes = [f"{unrecorded} matplotlib figure(s) do not record their text size (re-execute the "
              f"notebook with scripts/execute_notebooks.py)"] if unrecorded else []

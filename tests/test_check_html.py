@@ -209,7 +209,7 @@ def test_a_figure_whose_text_is_shown_too_small_fails_and_one_without_a_record_i
     problems, notes = check_html.figure_text_problems(
         tmp_path / "page.html", {"small": 14.0, "what": "code", "images": shown})
     assert len(problems) == 1 and "figure 1 (small.png" in problems[0], problems
-    assert "'a line' (7 pt), is shown 6.7 px high, under 9.1 px" in problems[0]
+    assert "'a line' (7 pt), is shown 6.69 px high, under 9.10 px" in problems[0]
     assert notes == ["1 matplotlib figure(s) do not record their text size (re-execute the "
                      "notebook with scripts/execute_notebooks.py)"]
     shown[1]["shown"] = 1000  # at its natural width the same figure passes
@@ -250,5 +250,5 @@ def test_in_a_browser_a_figure_shown_narrower_than_its_pixels_fails_on_small_tex
         page.write_text(body.format(1000))
         full, _ = check_html.visit_page(browser, page, tmp_path / "b.png")
         browser.close()
-    assert len(narrow.errors) == 1 and "is shown 6.7 px high, under 9.1 px" in narrow.errors[0]
+    assert len(narrow.errors) == 1 and "is shown 6.69 px high, under 9.10 px" in narrow.errors[0]
     assert full.errors == []
