@@ -22,6 +22,12 @@ page) it:
 * fails on a missing image, a broken internal link or anchor, a Python traceback or error
   output, a raw object repr such as ``<Figure at 0x...>``, a Markdown table left as raw text,
   an empty cell output, and a page (with its images) over 8 MB;
+* fails on a matplotlib figure whose smallest text the reader sees smaller than the page's
+  own small print allows (``MIN_TEXT_RATIO``): the size of that text in PNG pixels is
+  recorded in the PNG itself (a tEXt chunk written by ``scripts/figure_text.py`` when
+  ``scripts/execute_notebooks.py`` ran the notebook), and the browser says how wide the image
+  is shown; a figure without that record is noted, not failed (its notebook was executed
+  before the record existed: ``make outputs`` writes it);
 * writes each page's weight (its HTML and its images, the bytes a reader downloads for that
   page; the scripts every page shares are counted once, apart) to
   ``_build/page-weights.json``, and prints them.
@@ -29,9 +35,11 @@ page) it:
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
+import struct
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -54,6 +62,39 @@ REPR = re.compile(r"<[\w.]+(?: object)? at 0x[0-9a-fA-F]+>")
 # A Markdown table left as text: its rule row, "|---|" (Sphinx's smartquotes make it "|—|").
 RAW_TABLE = re.compile(r"\|\s*:?(?:-{3,}|[\u2013\u2014]+):?\s*\|")
 FIGURE_ID = re.compile(r'<div class="gdlib-figure" id="([^"]+)">')
+# Matplotlib's PNGs say so in their Software chunk; scripts/figure_text.py adds FIGURE_TEXT_KEY.
+FIGURE_TEXT_KEY = "gdlib:smallest-text"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# The text of a figure may be smaller than the page's small print (its smallest prose-like
+# text: code, the footer, captions: 14 px in sphinx-book-theme, 0.875 of the 16 px body), as
+# the labels of a printed figure are smaller than its caption, but not by more than this
+# factor. 0.65 x 14 px = 9.1 px, about a second-level subscript in the page's own math (0.64
+# of the body) and the size of 10-point tick labels in a 10-inch figure at 100 dpi shown in
+# the 688-px column of a 1280-px window; 7-point legends there come out at 6.6 px.
+MIN_TEXT_RATIO = 0.65
+# The page's small print and, for every image, its natural and displayed width, measured with
+# every dropdown open (a figure inside one is shown at the column's width once opened).
+MEASURE_TEXT = """() => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  const main = document.querySelector('main') || document.body;
+  const skip = 'script, style, sub, sup, mjx-container, .MathJax, .MathJax_Display, ' +
+               '.MathJax_Preview, [class^="MJXp"], [id^="MathJax"], .gdlib-figure';
+  let small = null, what = '';
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!node.textContent.trim() || !el || el.closest(skip)) continue;
+    if (el.getBoundingClientRect().width == 0) continue;
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (small === null || size < small) {
+      small = size; what = node.textContent.trim().slice(0, 40);
+    }
+  }
+  const images = [...main.querySelectorAll('img')].map(img => ({
+    src: img.getAttribute('src'), natural: img.naturalWidth,
+    shown: img.getBoundingClientRect().width}));
+  return {small, what, images};
+}"""
 MATH_TYPESET = ("() => document.querySelector('[id^=\"MathJax-Element\"], mjx-container, "
                 ".MathJax_Display, .MathJax')")
 FIGURE_DRAWN = ("id => { const el = document.getElementById(id);"
@@ -181,6 +222,69 @@ def static_problems(page: Path, root: Path) -> list[str]:
     if size > PAGE_BUDGET_BYTES:
         problems.append(f"page weighs {size / 1e6:.1f} MB, over the 8 MB budget")
     return problems
+
+
+def png_text(data: bytes) -> dict[str, str]:
+    """The tEXt chunks of a PNG (keyword: text); empty for anything that is not a PNG."""
+    found: dict[str, str] = {}
+    if not data.startswith(PNG_SIGNATURE):
+        return found
+    at = len(PNG_SIGNATURE)
+    while at + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        body = data[at + 8:at + 8 + length]
+        if kind == b"tEXt" and b"\0" in body:
+            keyword, text = body.split(b"\0", 1)
+            found[keyword.decode("latin-1")] = text.decode("latin-1")
+        if kind in (b"IDAT", b"IEND"):  # matplotlib writes its text before the pixels
+            break
+        at += 12 + length
+    return found
+
+
+def image_bytes(page: Path, src: str) -> bytes | None:
+    """The bytes of an image of ``page``: a file next to it or a base64 data: URL."""
+    if src.startswith("data:"):
+        header, _, payload = src.partition(",")
+        return base64.b64decode(payload) if header.endswith(";base64") else None
+    if src.startswith(("http://", "https://")):
+        return None
+    path = page.parent / unquote(urlparse(src).path)
+    return path.read_bytes() if path.is_file() else None
+
+
+def min_text_px(small_print_px: float) -> float:
+    """The smallest text a figure may show, in CSS pixels, on a page with this small print."""
+    return MIN_TEXT_RATIO * small_print_px
+
+
+def figure_text_problems(page: Path, measured: dict) -> tuple[list[str], list[str]]:
+    """Problems (figures whose smallest text is shown too small) and notes (figures that do
+    not say how small their text is), from what :data:`MEASURE_TEXT` measured on ``page``."""
+    problems, unrecorded, number = [], 0, 0
+    limit = min_text_px(measured["small"]) if measured.get("small") else None
+    for image in measured["images"]:
+        data = image_bytes(page, image["src"] or "")
+        chunks = png_text(data) if data else {}
+        if not chunks.get("Software", "").startswith("Matplotlib"):
+            continue
+        number += 1  # the figure's place among the page's Matplotlib figures
+        if FIGURE_TEXT_KEY not in chunks:
+            unrecorded += 1
+            continue
+        record = json.loads(chunks[FIGURE_TEXT_KEY])
+        if record.get("px") is None or limit is None or not image["natural"]:
+            continue
+        shown = record["px"] * image["shown"] / image["natural"]
+        if shown < limit:
+            problems.append(
+                f"figure {number} ({Path(image['src']).name[:12]}...): its smallest text, "
+                f"{record['text']!r} ({record['pt']:g} pt), is shown {shown:.2f} px high, under "
+                f"{limit:.2f} px ({MIN_TEXT_RATIO:g} x the page's small print, "
+                f"{measured['small']:g} px)")
+    notes = [f"{unrecorded} matplotlib figure(s) do not record their text size (re-execute the "
+             f"notebook with scripts/execute_notebooks.py)"] if unrecorded else []
+    return problems, notes
 
 
 def figure_ids(html: str) -> list[str]:
@@ -323,6 +427,9 @@ def visit_page(browser, page_path: Path, shot: Path) -> tuple[Visit, int]:
         checked = exercise_figures(page, figure_ids(html), visit)
         page.evaluate("() => window.scrollTo(0, 0)")
         page.screenshot(path=str(shot))
+        problems, notes = figure_text_problems(page_path, page.evaluate(MEASURE_TEXT))
+        visit.errors += problems
+        visit.notes += notes
     finally:
         context.close()
     return visit, checked

@@ -14,6 +14,10 @@ and their order. Run twice, it writes the same files,
 as long as the notebooks print nothing volatile themselves (memory addresses, timings, temporary
 paths: see nbval_sanitize.cfg).
 
+Each kernel first runs scripts/figure_text.py's ``install()``: every PNG figure then records
+the size of its smallest text in a PNG tEXt chunk, which ``make check-html`` checks against the
+width at which the book shows the figure. Nothing else in the notebook changes.
+
 A cell that raises stops that notebook (which is then not written) and makes the script fail,
 unless the cell is tagged ``raises-exception``.
 
@@ -51,6 +55,10 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 CELL_TIMEOUT_S = 600
+# Run in each kernel before the first cell: PNG figures then record the size of their
+# smallest text (scripts/figure_text.py), which scripts/check_html.py checks in the book.
+FIGURE_TEXT_HOOK = (f"__import__('runpy').run_path("
+                    f"{str(Path(__file__).resolve().parent / 'figure_text.py')!r})['install']()")
 
 
 class CurrentEnvKernelSpecManager(KernelSpecManager):
@@ -180,6 +188,7 @@ def execute(path: Path, check: bool = False) -> list[str]:
         # last image a widget drew, tens of kB) would only weigh the page down.
         store_widget_state=False,
         resources={"metadata": {"path": str(path.parent.resolve())}},
+        extra_arguments=[f"--IPKernelApp.exec_lines={FIGURE_TEXT_HOOK}"],
     )
     client.execute()
     if check:

@@ -1,12 +1,16 @@
 """The browser check finds what a reader would trip over, statically and in Chromium."""
 
+import base64
 import importlib.util
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-spec = importlib.util.spec_from_file_location(
-    "check_html", Path(__file__).parent.parent / "scripts" / "check_html.py")
+SCRIPTS = Path(__file__).parent.parent / "scripts"
+spec = importlib.util.spec_from_file_location("check_html", SCRIPTS / "check_html.py")
 check_html = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(check_html)
 
@@ -157,3 +161,94 @@ def test_in_a_browser_a_working_figure_passes_and_a_dead_slider_or_a_cdn_fails(t
     assert good.errors == [] and checked == 1 and (tmp_path / "a.png").exists()
     assert any("moving the slider of interactive figure 1" in e for e in bad.errors), bad.errors
     assert "a request leaves the machine: https://cdn.example.org/library.js" in bad.errors
+
+
+def _matplotlib_png(path, fontsize, record=True, dpi=100):
+    """A matplotlib PNG of a 10 x 3 inch figure whose smallest text is ``fontsize`` points,
+    carrying the record of scripts/figure_text.py (or not)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 3), dpi=dpi)
+    ax.plot([0, 1], label="a line")
+    ax.legend(fontsize=fontsize)
+    value = json.dumps({"px": fontsize * dpi / 72, "pt": fontsize, "dpi": dpi, "text": "a line"})
+    fig.savefig(path, metadata={check_html.FIGURE_TEXT_KEY: value} if record else None)
+    plt.close(fig)
+    return path
+
+
+def test_the_text_chunks_of_a_png_are_read_and_anything_else_has_none(tmp_path):
+    png = _matplotlib_png(tmp_path / "plot.png", 7).read_bytes()
+    chunks = check_html.png_text(png)
+    assert chunks["Software"].startswith("Matplotlib")
+    assert json.loads(chunks[check_html.FIGURE_TEXT_KEY])["pt"] == 7
+    assert check_html.png_text(b"GIF89a...") == {}
+    encoded = "data:image/png;base64," + base64.b64encode(png).decode()
+    assert check_html.image_bytes(tmp_path / "page.html", encoded) == png
+    assert check_html.image_bytes(tmp_path / "page.html", "plot.png") == png
+    assert check_html.image_bytes(tmp_path / "page.html", "gone.png") is None
+
+
+def test_the_smallest_text_allowed_is_tied_to_the_page_s_small_print():
+    assert check_html.min_text_px(14) == pytest.approx(9.1)
+    assert check_html.min_text_px(20) > check_html.min_text_px(14)
+
+
+def test_a_figure_whose_text_is_shown_too_small_fails_and_one_without_a_record_is_noted(tmp_path):
+    from PIL import Image
+
+    _matplotlib_png(tmp_path / "small.png", 7)  # 9.7 px in the PNG
+    _matplotlib_png(tmp_path / "large.png", 14)  # 19.4 px in the PNG
+    _matplotlib_png(tmp_path / "old.png", 7, record=False)
+    Image.new("RGB", (10, 10)).save(tmp_path / "photo.png")  # not a figure: ignored
+    shown = [{"src": name, "natural": 1000, "shown": 688}
+             for name in ("photo.png", "small.png", "large.png", "old.png")]
+    problems, notes = check_html.figure_text_problems(
+        tmp_path / "page.html", {"small": 14.0, "what": "code", "images": shown})
+    assert len(problems) == 1 and "figure 1 (small.png" in problems[0], problems
+    assert "'a line' (7 pt), is shown 6.69 px high, under 9.10 px" in problems[0]
+    assert notes == ["1 matplotlib figure(s) do not record their text size (re-execute the "
+                     "notebook with scripts/execute_notebooks.py)"]
+    shown[1]["shown"] = 1000  # at its natural width the same figure passes
+    assert check_html.figure_text_problems(
+        tmp_path / "page.html", {"small": 14.0, "what": "code", "images": shown})[0] == []
+
+
+def test_the_kernel_hook_records_the_smallest_text_a_figure_draws(tmp_path):
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import runpy, sys, matplotlib\n"
+        "matplotlib.use('Agg')\n"
+        f"runpy.run_path({str(SCRIPTS / 'figure_text.py')!r})['install']()\n"
+        "import matplotlib.pyplot as plt\n"
+        "from IPython.core import pylabtools\n"
+        "fig, ax = plt.subplots(dpi=100)\n"
+        "ax.plot([0, 1], label='drawn'); ax.legend(fontsize=8)\n"
+        "ax.text(5, 5, 'outside', fontsize=6, visible=False)\n"
+        "ax.set_title('')  # empty: not text\n"
+        "sys.stdout.buffer.write(pylabtools.print_figure(fig, 'png'))\n")
+    png = subprocess.run([sys.executable, str(script)], capture_output=True, check=True).stdout
+    record = json.loads(check_html.png_text(png)[check_html.FIGURE_TEXT_KEY])
+    assert record == {"px": 11.11, "pt": 8.0, "dpi": 100.0, "text": "drawn"}
+
+
+def test_in_a_browser_a_figure_shown_narrower_than_its_pixels_fails_on_small_text(tmp_path):
+    chromium, sync_playwright = _browser()
+    _matplotlib_png(tmp_path / "plot.png", 7)
+    page = tmp_path / "page.html"
+    body = ('<main><p style="font-size:16px">Prose.</p><pre style="font-size:14px">code</pre>'
+            '<details><summary>more</summary><img src="plot.png" style="width:{}px"></details>'
+            "</main>")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium,
+                                             args=check_html.CHROMIUM_ARGS)
+        page.write_text(body.format(688))
+        narrow, _ = check_html.visit_page(browser, page, tmp_path / "a.png")
+        page.write_text(body.format(1000))
+        full, _ = check_html.visit_page(browser, page, tmp_path / "b.png")
+        browser.close()
+    assert len(narrow.errors) == 1 and "is shown 6.69 px high, under 9.10 px" in narrow.errors[0]
+    assert full.errors == []

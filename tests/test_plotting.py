@@ -44,3 +44,17 @@ def test_loss_curve_leaves_out_gaps_a_log_scale_cannot_show():
     ax = plt.figure().gca()
     line = plotting.loss_curve(ax, run, min_value=1.0)
     np.testing.assert_array_equal(line.get_ydata(), [1.0, 0.5, np.nan, np.nan])
+
+
+def test_the_marks_key_names_only_the_marks_the_surfaces_have():
+    def labels(key):
+        return [text.get_text() for text in key.get_texts()]
+
+    fig = plt.figure(layout="constrained")
+    bowl, camel = surfaces.quadratic_bowl(), surfaces.three_hump_camel()
+    assert labels(plotting.marks_key(fig, [bowl])) == ["start", "global minimum"]
+    assert labels(plotting.marks_key(fig, [bowl, camel], starts=False)) == [
+        "global minimum", "local minimum", "saddle point"]
+    dots = plt.figure().gca().scatter([0], [0], label="ends here")
+    key = plotting.marks_key(fig, [bowl], starts=False, handles=[dots], ncol=1)
+    assert labels(key) == ["ends here", "global minimum"] and key._ncols == 1

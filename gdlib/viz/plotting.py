@@ -6,12 +6,15 @@ cell stays a few lines long and a widget can redraw only what changed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 
 from gdlib.problems.surfaces import Surface
@@ -49,6 +52,38 @@ def contour(surface: Surface, ax: Axes | None = None, *, n: int = 201, levels: i
     ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel=r"$\theta_1$", ylabel=r"$\theta_2$")
     ax.set_aspect("equal" if (x1 - x0) / (y1 - y0) < 3 else "auto")
     return ax
+
+
+def marks_key(fig: Figure, surfaces: Sequence[Surface], *, starts: bool = True,
+              handles: Sequence[Any] = (), loc: str = "outside lower center",
+              ncol: int | None = None) -> Legend:
+    """A legend for ``fig`` naming the marks that :func:`contour` and :func:`path` draw.
+
+    Only the marks the ``surfaces`` have are named (a global minimum, a local one, a saddle
+    point), and the dot that starts every path when ``starts``; ``handles`` (artists with a
+    label) come first. The default place, under the plots, needs a figure with
+    ``layout="constrained"``; it covers no data. One row unless ``ncol`` says otherwise.
+
+    Example:
+        >>> import matplotlib.pyplot as plt
+        >>> from gdlib.problems import surfaces
+        >>> fig = plt.figure(layout="constrained")
+        >>> key = marks_key(fig, [surfaces.three_hump_camel()])
+        >>> [text.get_text() for text in key.get_texts()]
+        ['start', 'global minimum', 'local minimum', 'saddle point']
+    """
+    def mark(label: str, **style: Any) -> Line2D:
+        return Line2D([], [], ls="none", mec="black", label=label, **style)
+
+    handles = [*handles, *([mark("start", marker="o", ms=6, color="gray")] if starts else [])]
+    if any(len(s.global_minima) for s in surfaces):
+        handles.append(mark("global minimum", marker="*", ms=13, color="gold", mew=0.8))
+    if any(len(s.minima) > len(s.global_minima) for s in surfaces):
+        handles.append(mark("local minimum", marker="*", ms=13, color="white", mew=0.8))
+    if any(len(s.saddles) for s in surfaces):
+        handles.append(mark("saddle point", marker="x", ms=9, color="black", mew=2))
+    return fig.legend(handles=handles, loc=loc, ncol=ncol or max(len(handles), 1),
+                      frameon=False)
 
 
 def path(ax: Axes, trajectory: Trajectory, *, label: str | None = None, color: Any = None,

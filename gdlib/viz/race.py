@@ -31,7 +31,7 @@ from gdlib.optim.hyperparams import check_fraction, check_positive_int, check_ra
 from gdlib.problems.surfaces import Surface
 from gdlib.train.runner import Trajectory, run
 from gdlib.viz import packing, palette
-from gdlib.viz.plotting import contour
+from gdlib.viz.plotting import contour, marks_key
 
 #: A loss above this counts as diverged (the test surfaces start below 100).
 MAX_LOSS = 1e6
@@ -194,8 +194,10 @@ def draw(surface: Surface, runs: Mapping[str, Trajectory], *, title: str | None 
                      label=name)
         steps = max(steps, gap.size - 1)
     ax_loss.set(xlim=(0, steps), ylim=_loss_limits(runs, surface.min_value))
-    ax_loss.legend(fontsize=7, ncol=2 if len(runs) > 4 else 1)
-    ax_path.set_title(title or surface.name, fontsize=9)
+    # Matplotlib's default sizes: the figure is shown narrower than its pixels in the book.
+    ax_loss.legend(ncol=2 if len(runs) > 4 else 1)
+    ax_path.set_title(title or surface.name)
+    marks_key(fig, [surface], starts=False)
     return fig
 
 

@@ -1,0 +1,67 @@
+"""Record, in every PNG figure a notebook shows, how small its smallest text is.
+
+scripts/execute_notebooks.py runs :func:`install` in each kernel it starts (an ipykernel
+``exec_lines`` entry, so nothing lands in the notebook or its namespace). From then on the
+PNGs that IPython makes of matplotlib figures (the inline backend's figure printing,
+``IPython.core.pylabtools.print_figure``) carry a PNG tEXt chunk, ``KEY``, whose value is
+JSON: the font size in PNG pixels of the smallest text the figure actually drew (visible,
+non-empty ``Text`` artists: tick labels, legend entries, titles, axis labels, annotations),
+that size in points, the dpi, and the text itself. A figure that draws no text records
+``{"px": null}``.
+
+scripts/check_html.py reads the chunk back from the book's images and, knowing how wide the
+browser shows each image, fails a figure whose smallest text the reader sees smaller than
+the page's own small print. nbval does not compare PNG outputs, so the chunk changes no test.
+"""
+
+from __future__ import annotations
+
+import json
+
+KEY = "gdlib:smallest-text"
+
+_drawn: list[tuple[float, str]] | None = None
+
+
+def record(sizes: list[tuple[float, str]], dpi: float) -> dict:
+    """The chunk's value for texts drawn at ``sizes`` (points, text) in a PNG of ``dpi``."""
+    if not sizes:
+        return {"px": None}
+    points, text = min(sizes, key=lambda item: (item[0], item[1]))
+    return {"px": round(points * dpi / 72, 2), "pt": round(points, 2), "dpi": round(dpi, 2),
+            "text": text[:60]}
+
+
+def install() -> None:
+    """Make IPython's PNGs of matplotlib figures carry ``KEY`` (idempotent)."""
+    import IPython.core.pylabtools as pylabtools
+    from matplotlib.text import Text
+
+    if getattr(pylabtools.print_figure, "_records_text", False):
+        return
+    draw = Text.draw
+
+    def recording_draw(self, renderer, *args, **kwargs):
+        if _drawn is not None and self.get_visible() and self.get_text().strip():
+            _drawn.append((float(self.get_fontsize()), self.get_text().strip()))
+        return draw(self, renderer, *args, **kwargs)
+
+    Text.draw = recording_draw
+    print_figure = pylabtools.print_figure
+
+    def recording_print_figure(fig, fmt="png", *args, **kwargs):
+        global _drawn
+        if fmt not in ("png", "retina") or "metadata" in kwargs:
+            return print_figure(fig, fmt, *args, **kwargs)
+        dpi = kwargs.get("dpi", fig.dpi) * (2 if fmt == "retina" else 1)
+        _drawn = []
+        try:
+            # Draw once without making pixels: the same artists as the PNG will show.
+            fig.draw_without_rendering()
+            value = json.dumps(record(_drawn, dpi), ensure_ascii=True, sort_keys=True)
+        finally:
+            _drawn = None
+        return print_figure(fig, fmt, *args, metadata={KEY: value}, **kwargs)
+
+    recording_print_figure._records_text = True
+    pylabtools.print_figure = recording_print_figure
