@@ -77,3 +77,35 @@ def test_each_variant_changes_one_setting():
 def test_hyperparameters_are_checked():
     with pytest.raises(ValueError, match="b2"):
         ablation.adam_rmsprop(0.1, b2=1.0)
+
+
+def test_the_switches_take_one_and_zero_as_well_as_booleans():
+    for correct in (True, False):
+        for inside in (True, False):
+            a = run(ablation.adam_rmsprop(0.05, bias_correction=correct, eps_inside=inside),
+                    loss, START, 50).params
+            b = run(ablation.adam_rmsprop(0.05, bias_correction=float(correct),
+                                          eps_inside=int(inside)), loss, START, 50).params
+            np.testing.assert_array_equal(a, b)
+
+
+def test_a_sweep_over_the_settings_gives_each_variant():
+    settings = ablation.settings()
+    assert {name: f.keywords for name, f in ablation.one_change_at_a_time().items()} == settings
+    columns = {key: np.array([float(s[key]) for s in settings.values()])
+               for key in ablation.ADAM}
+    with _x64():  # float64, so that the traced and the constant β2 round alike
+        start = START.astype(jnp.float64)
+        swept = gdlib.sweep(ablation.adam_rmsprop, loss, start, 50, learning_rate=0.05,
+                            eps=1e-3, **columns).params
+        for i, factory in enumerate(ablation.one_change_at_a_time().values()):
+            alone = run(factory(learning_rate=0.05, eps=1e-3), loss, start, 50).params
+            np.testing.assert_allclose(swept[i], alone, rtol=1e-10, atol=1e-12)
+    assert not np.allclose(swept[0], swept[5])  # Adam and RMSprop do differ
+
+
+@pytest.mark.parametrize("name, value", [("bias_correction", 0.5), ("eps_inside", 2),
+                                         ("eps_inside", "yes")])
+def test_a_switch_is_on_or_off(name, value):
+    with pytest.raises(ValueError, match=name):
+        ablation.adam_rmsprop(0.1, **{name: value})

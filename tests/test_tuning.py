@@ -98,3 +98,37 @@ def test_curves_choose_on_validation_and_report_on_test():
 
 def d_x(d):
     return d.x_train
+
+
+def test_variant_curves_are_the_curves_of_each_variant_in_one_call():
+    from functools import partial
+
+    tuning_data, test = tuning.held_out(data.diabetes())
+    rates = np.array([1e-3, 1e-2, 3e-2])
+    variants = {"γ = 0.9": {"momentum": 0.9}, "γ = 0.5": {"momentum": 0.5}}
+    together = tuning.variant_curves(gdlib.momentum, variants, loss, init, tuning_data, test,
+                                     learning_rates=rates, num_epochs=3, batch_size=16,
+                                     num_seeds=2, key=jax.random.key(4))
+    apart = tuning.curves({name: partial(gdlib.momentum, **kw) for name, kw in variants.items()},
+                          loss, init, tuning_data, test, learning_rates=rates, num_epochs=3,
+                          batch_size=16, num_seeds=2, key=jax.random.key(4))
+    assert [c.name for c in together] == list(variants)
+    for a, b in zip(together, apart, strict=True):
+        np.testing.assert_allclose(a.val, b.val, rtol=1e-4)
+        np.testing.assert_allclose(a.test, b.test, rtol=1e-4)
+        assert a.learning_rate == b.learning_rate
+    assert not np.allclose(together[0].val, together[1].val)
+
+
+def test_variant_curves_need_variants_that_set_the_same_hyperparameters():
+    tuning_data, test = tuning.held_out(data.diabetes())
+    kwargs = dict(learning_rates=np.array([1e-3, 1e-2]), num_epochs=1, batch_size=16)
+    with pytest.raises(ValueError, match="the same hyperparameters"):
+        tuning.variant_curves(gdlib.momentum, {"a": {"momentum": 0.9}, "b": {}}, loss, init,
+                              tuning_data, test, **kwargs)
+    with pytest.raises(ValueError, match="learning rate"):
+        tuning.variant_curves(gdlib.momentum, {"a": {"learning_rate": 0.1}}, loss, init,
+                              tuning_data, test, **kwargs)
+    with pytest.raises(ValueError, match="momentum must be"):
+        tuning.variant_curves(gdlib.momentum, {"a": {"momentum": 1.5}}, loss, init,
+                              tuning_data, test, **kwargs)

@@ -19,7 +19,11 @@ both averages for their start at zero, and puts :math:`\epsilon` outside the squ
 
 ``adam_rmsprop(η)`` is ``gdlib.adam(η)``; ``adam_rmsprop(η, **RMSPROP)`` is ``gdlib.rmsprop(η)``
 (both tested). :func:`one_change_at_a_time` gives the variants that change one of the four from
-either end, so that an experiment can attribute a difference between the two optimizers.
+either end, so that an experiment can attribute a difference between the two optimizers;
+:func:`settings` gives the same variants as keyword arguments. The two switches are numbers as
+well as booleans (1 on, 0 off), so that a sweep can vary them like :math:`\beta_1` and
+:math:`\beta_2`: all ten variants then train in one compiled call
+(:func:`gdlib.train.tuning.variant_curves`).
 
 Kingma and Ba's argument for bias correction (2015, section 3): without it, :math:`v_t` starts
 near :math:`(1-\beta_2)\, g^2` and :math:`m_t` near :math:`(1-\beta_1)\, g`, so the first
@@ -33,6 +37,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import partial
+from typing import Any
+
+import jax
+import numpy as np
 
 from gdlib.optim.base import GradientTransformation
 from gdlib.optim.hyperparams import as_schedule, check_fraction, check_nonnegative
@@ -48,7 +56,8 @@ from gdlib.optim.optimizers import (
     _zeros,
 )
 
-__all__ = ["ADAM", "RMSPROP", "adam_rmsprop", "first_step_factor", "one_change_at_a_time"]
+__all__ = ["ADAM", "RMSPROP", "adam_rmsprop", "first_step_factor", "one_change_at_a_time",
+           "settings"]
 
 #: The settings of :func:`gdlib.adam`'s defaults (the learning rate apart).
 ADAM = {"b1": 0.9, "b2": 0.999, "bias_correction": True, "eps_inside": False}
@@ -56,9 +65,20 @@ ADAM = {"b1": 0.9, "b2": 0.999, "bias_correction": True, "eps_inside": False}
 RMSPROP = {"b1": 0.0, "b2": 0.9, "bias_correction": False, "eps_inside": True}
 
 
+def _check_switch(name: str, value: Any) -> Any:
+    """A switch: ``True``/``False``, or 1/0 (numbers, arrays of them in a checked grid, or a
+    traced value in a sweep); returned as a number, 1.0 for on."""
+    if isinstance(value, jax.core.Tracer):
+        return value
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf" or not np.all((array == 0) | (array == 1)):
+        raise ValueError(f"{name} must be True or False (or 1 or 0), got {value!r}")
+    return array.astype(float) if array.ndim else float(array)
+
+
 def adam_rmsprop(learning_rate: LearningRate = 0.001, b1: float = 0.9, b2: float = 0.999,
-                 eps: float = 1e-8, *, bias_correction: bool = True,
-                 eps_inside: bool = False) -> GradientTransformation:
+                 eps: float = 1e-8, *, bias_correction: bool | float = True,
+                 eps_inside: bool | float = False) -> GradientTransformation:
     r"""Adam with a switch for each way it differs from RMSprop (the module's equations).
 
     Args:
@@ -66,8 +86,10 @@ def adam_rmsprop(learning_rate: LearningRate = 0.001, b1: float = 0.9, b2: float
         b1: :math:`\beta_1`, the momentum's decay; 0 means no momentum (:math:`m_t = g_t`).
         b2: :math:`\beta_2`, the squared gradients' decay (RMSprop's ``decay``).
         eps: :math:`\epsilon`.
-        bias_correction: divide by :math:`1-\beta_1^t` and :math:`1-\beta_2^t` (Adam) or not.
-        eps_inside: :math:`\epsilon` inside the square root (RMSprop) or outside (Adam).
+        bias_correction: divide by :math:`1-\beta_1^t` and :math:`1-\beta_2^t` (Adam) or not;
+            1 or 0 also work, so that a sweep can trace it.
+        eps_inside: :math:`\epsilon` inside the square root (RMSprop) or outside (Adam); 1 or
+            0 also work.
 
     Example:
         >>> import jax.numpy as jnp
@@ -80,6 +102,10 @@ def adam_rmsprop(learning_rate: LearningRate = 0.001, b1: float = 0.9, b2: float
     b1 = check_fraction("b1", b1)
     b2 = check_fraction("b2", b2)
     eps = check_nonnegative("eps", eps)
+    # Both switches as numbers (1 on, 0 off), so that a sweep can trace them; the arithmetic is
+    # exact either way: 1 - 0·β^t = 1, and ε·0 = 0 on the side of the root it is not on.
+    correct = _check_switch("bias_correction", bias_correction)
+    inside = _check_switch("eps_inside", eps_inside)
 
     def init(params):
         return AdamState(_count0(), _zeros(params), _real_zeros(params))
@@ -88,32 +114,27 @@ def adam_rmsprop(learning_rate: LearningRate = 0.001, b1: float = 0.9, b2: float
         t, lr = state.count + 1.0, eta(state.count)
         m = _map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, grads)
         v = _map(lambda v, g: b2 * v + (1 - b2) * _abs_sq(g), state.nu, grads)
-        m_hat, v_hat = m, v
-        if bias_correction:
-            m_hat = _map(lambda m: m / (1 - b1**t), m)
-            v_hat = _map(lambda v: v / (1 - b2**t), v)
-        if eps_inside:
-            updates = _map(lambda m, v: -lr * _divide(m, _sqrt(v + eps)), m_hat, v_hat)
-        else:
-            updates = _map(lambda m, v: -lr * _divide(m, _sqrt(v) + eps), m_hat, v_hat)
+        m_hat = _map(lambda m: m / (1 - correct * b1**t), m)
+        v_hat = _map(lambda v: v / (1 - correct * b2**t), v)
+        updates = _map(lambda m, v: -lr * _divide(m, _sqrt(v + inside * eps)
+                                                  + (1 - inside) * eps), m_hat, v_hat)
         updates = _map(lambda u, g: u.astype(g.dtype), updates, grads)
         return updates, AdamState(state.count + 1, m, v)
 
     return GradientTransformation(init, update)
 
 
-def one_change_at_a_time() -> dict[str, Callable[..., GradientTransformation]]:
-    """Adam, RMSprop, and the variants that change one of their four differences.
+def settings() -> dict[str, dict[str, Any]]:
+    """Adam, RMSprop, and the variants that change one of their four differences, as the
+    keyword arguments of :func:`adam_rmsprop` (the learning rate apart).
 
     Returns:
-        ``name -> factory`` taking ``learning_rate``: Adam, then Adam with one difference
-        switched to RMSprop's setting, then RMSprop, then RMSprop with one switched to Adam's.
+        ``name -> settings``: Adam, then Adam with one difference switched to RMSprop's
+        setting, then RMSprop, then RMSprop with one switched to Adam's.
 
     Example:
-        >>> list(one_change_at_a_time())[:3]
-        ['Adam', 'Adam, no bias correction', 'Adam, β2 = 0.9']
-        >>> len(one_change_at_a_time())
-        10
+        >>> settings()["Adam, β2 = 0.9"] == {**ADAM, "b2": 0.9}
+        True
     """
     changes = [("bias_correction", "no bias correction", "bias correction"),
                ("b2", "β2 = 0.9", "decay 0.999"),
@@ -121,11 +142,23 @@ def one_change_at_a_time() -> dict[str, Callable[..., GradientTransformation]]:
                ("eps_inside", "ε inside the root", "ε outside the root")]
     variants = {}
     for base, other, label in [(ADAM, RMSPROP, "Adam"), (RMSPROP, ADAM, "RMSprop")]:
-        variants[label] = partial(adam_rmsprop, **base)
+        variants[label] = dict(base)
         for key, to_rmsprop, to_adam in changes:
             change = to_rmsprop if label == "Adam" else to_adam
-            variants[f"{label}, {change}"] = partial(adam_rmsprop, **{**base, key: other[key]})
+            variants[f"{label}, {change}"] = {**base, key: other[key]}
     return variants
+
+
+def one_change_at_a_time() -> dict[str, Callable[..., GradientTransformation]]:
+    """The variants of :func:`settings` as factories taking ``learning_rate``.
+
+    Example:
+        >>> list(one_change_at_a_time())[:3]
+        ['Adam', 'Adam, no bias correction', 'Adam, β2 = 0.9']
+        >>> len(one_change_at_a_time())
+        10
+    """
+    return {name: partial(adam_rmsprop, **kw) for name, kw in settings().items()}
 
 
 def first_step_factor(b1: float, b2: float, bias_correction: bool) -> float:

@@ -107,8 +107,11 @@ def tune(make_optimizer: Callable[..., GradientTransformation], loss_fn: Loss,
 
 @partial(quick_jit, static_argnums=(0, 1, 2, 5, 6))
 def _grid_over_seeds(make_optimizer, loss_fn, init_params, arrays, keys, num_epochs, batch_size,
-                     learning_rates):
-    """Train for every (seed, learning rate) pair: one compiled, doubly vmapped call.
+                     hyperparams):
+    """Train for every (seed, grid entry) pair: one compiled, doubly vmapped call.
+
+    ``hyperparams`` is a checked grid (:func:`~gdlib.train.runner.checked_grid`): name -> 1-D
+    array, one entry per run, usually ``{"learning_rate": rates}``.
 
     It runs once per optimizer, so it is compiled for speed of compilation (see
     :mod:`gdlib.train.compilation`).
@@ -120,11 +123,10 @@ def _grid_over_seeds(make_optimizer, loss_fn, init_params, arrays, keys, num_epo
         params = init_params(key_init)
         orders = shuffled_orders(key_order, num_epochs, num_examples)
 
-        def one_rate(lr):
-            return _train(make_optimizer(learning_rate=lr), loss_fn, params, arrays, orders,
-                          batch_size)
+        def one_entry(hp):
+            return _train(make_optimizer(**hp), loss_fn, params, arrays, orders, batch_size)
 
-        return jax.vmap(one_rate)(learning_rates)
+        return jax.vmap(one_entry)(hyperparams)
 
     return jax.vmap(one_seed)(keys)
 
@@ -161,7 +163,7 @@ def compare(optimizers: dict[str, Callable[..., GradientTransformation]], loss_f
         grid = checked_grid(make_optimizer, data.x_train, {"learning_rate": learning_rates})
         arrays = (data.x_train, data.y_train, data.x_val, data.y_val)
         runs = _grid_over_seeds(make_optimizer, loss_fn, init_params, arrays, keys, num_epochs,
-                                batch_size, grid["learning_rate"])
+                                batch_size, grid)
         val = np.asarray(runs.val_losses, dtype=float)  # (seeds, rates, epochs + 1)
         val[np.asarray(runs.diverged_at) >= 0] = np.nan
         tuning = val[0, :, -1]
@@ -270,12 +272,13 @@ class Curve(NamedTuple):
         return float(np.mean(column)), float(np.std(column))
 
 
-def _final_losses(make_optimizer, loss_fn, init_params, data, test, keys, learning_rates,
+def _final_losses(make_optimizer, loss_fn, init_params, data, test, keys, hyperparams,
                   num_epochs, batch_size):
-    grid = checked_grid(make_optimizer, data.x_train, {"learning_rate": learning_rates})
+    """Final validation and test losses, ``(seeds, runs)`` each, NaN where a run diverged."""
+    grid = checked_grid(make_optimizer, data.x_train, hyperparams)
     arrays = (data.x_train, data.y_train, data.x_val, data.y_val)
     runs = _grid_over_seeds(make_optimizer, loss_fn, init_params, arrays, keys, num_epochs,
-                            batch_size, grid["learning_rate"])
+                            batch_size, grid)
     test_loss = jax.jit(jax.vmap(jax.vmap(lambda p: loss_fn(p, *test))))(runs.params)
     bad = np.asarray(runs.diverged_at) >= 0
     val = np.where(bad, np.nan, np.asarray(runs.val_losses[..., -1], dtype=float))
@@ -324,9 +327,73 @@ def curves(optimizers: dict[str, Callable[..., GradientTransformation]], loss_fn
         rates = learning_rates[name] if isinstance(learning_rates, dict) else learning_rates
         rates = np.asarray(rates, dtype=float)
         val, test_loss = _final_losses(make_optimizer, loss_fn, init_params, data, test, keys,
-                                       rates, num_epochs, batch_size)
+                                       {"learning_rate": rates}, num_epochs, batch_size)
         results.append(Curve(name, rates, val, test_loss))
     return results
+
+
+def variant_curves(make_optimizer: Callable[..., GradientTransformation],
+                   variants: dict[str, dict[str, Any]], loss_fn: Loss,
+                   init_params: Callable[[jax.Array], Any], data: Dataset,
+                   test: tuple[jax.Array, jax.Array], *, learning_rates: np.ndarray,
+                   num_epochs: int, batch_size: int, num_seeds: int = 5,
+                   key: jax.Array | None = None) -> list[Curve]:
+    """:func:`curves` for variants of one optimizer that differ only in hyperparameters.
+
+    ``curves({name: partial(make_optimizer, **settings), ...})`` compiles one program per
+    variant; here every (seed, variant, rate) triple runs in a single compiled call, the
+    variants' settings being vmapped like the rates. Where compilation, not training, is most
+    of the cost (ten variants of a small model on the CPU), that is several times faster. The
+    seeds, the protocol and the results are those of :func:`curves`.
+
+    Args:
+        make_optimizer: a factory whose hyperparameters can all be traced (every setting a
+            variant changes must be a number, not a Python-level switch).
+        variants: name -> settings (keyword arguments of ``make_optimizer``); every variant
+            sets the same names.
+        learning_rates: the grid, the same for every variant.
+        loss_fn, init_params, data, test, num_epochs, batch_size, num_seeds, key: as in
+            :func:`curves`.
+
+    Example:
+        >>> import gdlib
+        >>> from gdlib.problems import data, models
+        >>> loss = lambda p, x, y: models.mean_squared_error(models.linear(p, x), y)
+        >>> tuning_data, test = held_out(data.diabetes())
+        >>> slow, fast = variant_curves(gdlib.momentum, {"γ = 0.9": {"momentum": 0.9},
+        ...                             "γ = 0.5": {"momentum": 0.5}}, loss,
+        ...                             lambda k: models.init_linear(k, 10), tuning_data, test,
+        ...                             learning_rates=np.array([1e-4, 1e-2, 10.0]),
+        ...                             num_epochs=3, batch_size=16, num_seeds=2)
+        >>> slow.name, slow.val.shape, fast.learning_rate, fast.inside
+        ('γ = 0.9', (2, 3), 0.01, True)
+    """
+    num_seeds = check_positive_int("num_seeds", num_seeds)
+    num_epochs = check_positive_int("num_epochs", num_epochs)
+    batch_size = check_positive_int("batch_size", batch_size)
+    if not variants:
+        raise ValueError("variant_curves needs at least one variant")
+    names = list(variants)
+    settings = sorted(variants[names[0]])
+    for name in names:
+        if sorted(variants[name]) != settings:
+            raise ValueError(f"every variant must set the same hyperparameters: {name!r} sets "
+                             f"{sorted(variants[name])}, {names[0]!r} sets {settings}")
+    if "learning_rate" in settings:
+        raise ValueError("the learning rate is the grid's; a variant must not set it")
+    rates = np.asarray(learning_rates, dtype=float)
+    if rates.ndim != 1:
+        raise ValueError(f"learning_rates must be a 1-D grid, got shape {rates.shape}")
+    hyperparams = {"learning_rate": np.tile(rates, len(names))}
+    for setting in settings:
+        hyperparams[setting] = np.repeat([float(variants[n][setting]) for n in names],
+                                         len(rates))
+    keys = jax.random.split(jax.random.key(0) if key is None else key, num_seeds)
+    val, test_loss = _final_losses(make_optimizer, loss_fn, init_params, data, test, keys,
+                                   hyperparams, num_epochs, batch_size)
+    shape = (num_seeds, len(names), len(rates))
+    val, test_loss = val.reshape(shape), test_loss.reshape(shape)
+    return [Curve(name, rates, val[:, i], test_loss[:, i]) for i, name in enumerate(names)]
 
 
 def curve_table(results: list[Curve], digits: int = 2) -> str:
