@@ -113,7 +113,7 @@ def plot_step(res: Result | None, ax: Axes | None = None) -> Axes:
     params = res["config"]["num_params"]
     ax.set(ylabel="ms per step (median)",
            title=f"One step on {params / 1e6:g} million float32 parameters")
-    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # not over the bars
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))  # not over the bars
     return ax
 
 
@@ -133,7 +133,6 @@ def plot_sweep(res: Result | None, axes: tuple[Axes, Axes] | None = None) -> tup
     cfg = res["config"]
     ax_bar.set(xlabel="ms (median)",
                title=f"{cfg['num_configs']:,} learning rates x {cfg['num_steps']} steps")
-    ax_bar.tick_params(axis="y", labelsize=9)
     scaling = rows(res, "scaling")
     configs = np.array([r["configs"] for r in scaling], float)
     ms = np.array([r["median_ms"] for r in scaling])
@@ -142,7 +141,7 @@ def plot_sweep(res: Result | None, axes: tuple[Axes, Axes] | None = None) -> tup
                     label="proportional to the count")
     ax_scale.set(xlabel="configurations in one call", ylabel="ms (median)",
                  title=f"Growth ({cfg['scaling_steps']} steps each)")
-    ax_scale.legend(fontsize=9)
+    ax_scale.legend()
     return ax_bar, ax_scale
 
 
@@ -178,10 +177,10 @@ def plot_slider(res: Result | None, ax: Axes | None = None) -> Axes:
             labels.append(f"{widget}: {name}")
             y += 1
     ax.axvline(res["config"].get("target_ms", 100.0), color="C3", ls="--", label="target")
-    ax.set_yticks(range(len(labels)), labels, fontsize=9)
+    ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
     ax.set(xlabel="ms from a change to a new picture", title="Live widgets: time per change")
-    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
 
 
@@ -201,14 +200,13 @@ def plot_first_call(res: Result | None, ax: Axes | None = None) -> Axes:
     ax.set_xscale("log")
     _plain_ticks(ax.xaxis)
     ax.invert_yaxis()
-    ax.tick_params(axis="y", labelsize=9)
     ax.set(xlabel="ms", title="First call: trace + compile + run")
     from matplotlib.patches import Patch
 
     handles, _ = ax.get_legend_handles_labels()
     ax.legend(handles=[Patch(color="C0", label="gdlib"),
                        Patch(color="C1", label="the same in plain JAX or optax"), *handles],
-              fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+              loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
 
 
@@ -238,7 +236,7 @@ def plot_data_parallel(res: Result | None, ax: Axes | None = None) -> Axes:
     ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xticks(devices, [str(n) for n in devices])
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
 
 
