@@ -97,6 +97,8 @@ MEASURE_TEXT = """() => {
 }"""
 MATH_TYPESET = ("() => document.querySelector('[id^=\"MathJax-Element\"], mjx-container, "
                 ".MathJax_Display, .MathJax')")
+MATH_IDLE = ("() => !(window.MathJax && MathJax.Hub && MathJax.Hub.queue)"
+             " || (MathJax.Hub.queue.pending === 0 && MathJax.Hub.queue.running === 0)")
 FIGURE_DRAWN = ("id => { const el = document.getElementById(id);"
                 " return window.Bokeh && el && el.children.length > 0; }")
 
@@ -323,20 +325,30 @@ class Visit:
 
 
 def drag_slider(page, figure) -> bool:
-    """Drag the figure's first slider handle to 30 % of its track; whether there was one."""
+    """Drag the figure's first slider handle to 30 % of its track; whether there was one.
+
+    The page may still be moving under the mouse (MathJax typesets the math above the figure
+    bit by bit, and each typeset formula shifts what follows), so a drag whose handle did not
+    move is measured and tried again, a few times."""
     handles = figure.locator(".noUi-handle")
     if handles.count() == 0:
         return False
-    # The figure may be in view with its slider still below the viewport's edge, where the
-    # mouse cannot reach it.
-    handles.first.scroll_into_view_if_needed()
-    handle = handles.first.bounding_box()
-    track = figure.locator(".noUi-base").first.bounding_box()
-    y = handle["y"] + handle["height"] / 2
-    page.mouse.move(handle["x"] + handle["width"] / 2, y)
-    page.mouse.down()
-    page.mouse.move(track["x"] + 0.3 * track["width"], y, steps=6)
-    page.mouse.up()
+    first = handles.first
+    start = first.get_attribute("aria-valuenow")
+    for _ in range(3):
+        # The figure may be in view with its slider still below the viewport's edge, where
+        # the mouse cannot reach it.
+        first.scroll_into_view_if_needed()
+        handle = first.bounding_box()
+        track = figure.locator(".noUi-base").first.bounding_box()
+        y = handle["y"] + handle["height"] / 2
+        page.mouse.move(handle["x"] + handle["width"] / 2, y)
+        page.mouse.down()
+        page.mouse.move(track["x"] + 0.3 * track["width"], y, steps=6)
+        page.mouse.up()
+        if first.get_attribute("aria-valuenow") != start:
+            break
+        page.wait_for_timeout(500)
     return True
 
 
@@ -424,6 +436,10 @@ def visit_page(browser, page_path: Path, shot: Path) -> tuple[Visit, int]:
                 page.wait_for_function(MATH_TYPESET, timeout=TIMEOUT_MS)
             except PlaywrightTimeout:
                 visit.errors.append("the page's math was not typeset by MathJax")
+            try:  # and until it has typeset all of it, so that the page stops moving
+                page.wait_for_function(MATH_IDLE, timeout=TIMEOUT_MS)
+            except PlaywrightTimeout:
+                visit.notes.append("MathJax was still typesetting after 30 s")
         checked = exercise_figures(page, figure_ids(html), visit)
         page.evaluate("() => window.scrollTo(0, 0)")
         page.screenshot(path=str(shot))
