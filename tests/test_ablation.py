@@ -109,3 +109,14 @@ def test_a_sweep_over_the_settings_gives_each_variant():
 def test_a_switch_is_on_or_off(name, value):
     with pytest.raises(ValueError, match=name):
         ablation.adam_rmsprop(0.1, **{name: value})
+
+
+def test_switches_name_the_variants_of_settings_and_their_effects_are_both_ends():
+    names = set(ablation.settings())
+    assert set(ablation.SWITCHES) == {"bias correction", "β2", "momentum", "ε placement"}
+    assert all(a in names and r in names for a, r in ablation.SWITCHES.values())
+    losses = {name: 1.0 for name in names}
+    losses["Adam, no bias correction"], losses["RMSprop, decay 0.999"] = 1.25, 0.5
+    effects = ablation.switch_effects(losses)
+    assert effects["bias correction"] == (0.25, 0.0) and effects["β2"] == (0.0, 0.5)
+    assert effects["momentum"] == effects["ε placement"] == (0.0, 0.0)

@@ -124,6 +124,19 @@ def adam_rmsprop(learning_rate: LearningRate = 0.001, b1: float = 0.9, b2: float
     return GradientTransformation(init, update)
 
 
+# Each difference: its switch of adam_rmsprop, and how a variant that takes RMSprop's setting
+# from Adam (then Adam's from RMSprop) is named.
+_CHANGES = [("bias_correction", "no bias correction", "bias correction"),
+            ("b2", "β2 = 0.9", "decay 0.999"),
+            ("b1", "no momentum", "momentum β1 = 0.9"),
+            ("eps_inside", "ε inside the root", "ε outside the root")]
+SWITCH_NAMES = {"bias_correction": "bias correction", "b2": "β2", "b1": "momentum",
+                "eps_inside": "ε placement"}
+# The four differences, each as (the variant of Adam, the variant of RMSprop) that switches it.
+SWITCHES = {SWITCH_NAMES[key]: (f"Adam, {to_rmsprop}", f"RMSprop, {to_adam}")
+            for key, to_rmsprop, to_adam in _CHANGES}
+
+
 def settings() -> dict[str, dict[str, Any]]:
     """Adam, RMSprop, and the variants that change one of their four differences, as the
     keyword arguments of :func:`adam_rmsprop` (the learning rate apart).
@@ -136,17 +149,33 @@ def settings() -> dict[str, dict[str, Any]]:
         >>> settings()["Adam, β2 = 0.9"] == {**ADAM, "b2": 0.9}
         True
     """
-    changes = [("bias_correction", "no bias correction", "bias correction"),
-               ("b2", "β2 = 0.9", "decay 0.999"),
-               ("b1", "no momentum", "momentum β1 = 0.9"),
-               ("eps_inside", "ε inside the root", "ε outside the root")]
     variants = {}
     for base, other, label in [(ADAM, RMSPROP, "Adam"), (RMSPROP, ADAM, "RMSprop")]:
         variants[label] = dict(base)
-        for key, to_rmsprop, to_adam in changes:
+        for key, to_rmsprop, to_adam in _CHANGES:
             change = to_rmsprop if label == "Adam" else to_adam
             variants[f"{label}, {change}"] = {**base, key: other[key]}
     return variants
+
+
+def switch_effects(losses: dict[str, float]) -> dict[str, tuple[float, float]]:
+    """How much switching each difference moves the loss, from Adam's end and from RMSprop's.
+
+    Args:
+        losses: a loss for every variant of :func:`settings`, by name.
+
+    Returns:
+        ``switch -> (|loss(Adam's variant) - loss(Adam)|, |loss(RMSprop) - loss(RMSprop's
+        variant)|)``, for the switches of :data:`SWITCHES`.
+
+    Example:
+        >>> losses = {name: 1.0 for name in settings()} | {"Adam, β2 = 0.9": 1.5}
+        >>> switch_effects(losses)["β2"], switch_effects(losses)["momentum"]
+        ((0.5, 0.0), (0.0, 0.0))
+    """
+    return {switch: (abs(losses[from_adam] - losses["Adam"]),
+                     abs(losses["RMSprop"] - losses[from_rmsprop]))
+            for switch, (from_adam, from_rmsprop) in SWITCHES.items()}
 
 
 def one_change_at_a_time() -> dict[str, Callable[..., GradientTransformation]]:
