@@ -23,6 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from benchmarks import NAMES, harness
+from gdlib.viz import page
 
 Result = dict[str, Any]
 COLORS = {"gdlib": "C0", "optax": "C1", "torch fused": "C2", "torch foreach": "C4",
@@ -90,7 +91,7 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (6, 3.5)) -> Axes:
 
 def plot_step(res: Result | None, ax: Axes | None = None) -> Axes:
     """Milliseconds per optimizer step, by library, for each optimizer (log scale)."""
-    ax = _axes(ax, (9, 3.5))
+    ax = _axes(ax, (page.COLUMN_INCHES, 3.5))
     if _skipped(ax, res, "Optimizer step"):
         return ax
     names = ["gdlib", "optax", "torch fused", "torch foreach", "torch default", "memory bound"]
@@ -120,7 +121,7 @@ def plot_step(res: Result | None, ax: Axes | None = None) -> Axes:
 def plot_sweep(res: Result | None, axes: tuple[Axes, Axes] | None = None) -> tuple[Axes, Axes]:
     """Left: the sweep three ways (log scale); right: time against the number of configs."""
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")
+        _, axes = plt.subplots(1, 2, figsize=(page.COLUMN_INCHES, 3.5), layout="constrained")
     ax_bar, ax_scale = axes
     if _skipped(ax_bar, res, "Sweep"):
         _skipped(ax_scale, res, "Sweep scaling")

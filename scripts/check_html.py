@@ -61,17 +61,16 @@ TIMEOUT_MS = 30_000
 REPR = re.compile(r"<[\w.]+(?: object)? at 0x[0-9a-fA-F]+>")
 # A Markdown table left as text: its rule row, "|---|" (Sphinx's smartquotes make it "|—|").
 RAW_TABLE = re.compile(r"\|\s*:?(?:-{3,}|[\u2013\u2014]+):?\s*\|")
-FIGURE_ID = re.compile(r'<div class="gdlib-figure" id="([^"]+)">')
+FIGURE_ID = re.compile(r'<div class="gdlib-figure" id="([^"]+)"')
 # Matplotlib's PNGs say so in their Software chunk; scripts/figure_text.py adds FIGURE_TEXT_KEY.
 FIGURE_TEXT_KEY = "gdlib:smallest-text"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# The text of a figure may be smaller than the page's small print (its smallest prose-like
-# text: code, the footer, captions: 14 px in sphinx-book-theme, 0.875 of the 16 px body), as
-# the labels of a printed figure are smaller than its caption, but not by more than this
-# factor. 0.65 x 14 px = 9.1 px, about a second-level subscript in the page's own math (0.64
-# of the body) and the size of 10-point tick labels in a 10-inch figure at 100 dpi shown in
-# the 688-px column of a 1280-px window; 7-point legends there come out at 6.6 px.
-MIN_TEXT_RATIO = 0.65
+# The text of a figure may be no smaller than the page's small print (its smallest prose-like
+# text: code, the footer, captions: 14 px in sphinx-book-theme, 0.875 of the 16 px body).
+# Matplotlib's default 10-point text is 13.9 px at 100 dpi even at its natural size; the
+# book's style (gdlib.viz.page, "gdlib.viz.book") draws 11-point text in figures one column
+# wide, 15.3 px.
+MIN_TEXT_RATIO = 1.0
 # The page's small print and, for every image, its natural and displayed width, measured with
 # every dropdown open (a figure inside one is shown at the column's width once opened).
 MEASURE_TEXT = """() => {
@@ -94,6 +93,49 @@ MEASURE_TEXT = """() => {
     src: img.getAttribute('src'), natural: img.naturalWidth,
     shown: img.getBoundingClientRect().width}));
   return {small, what, images};
+}"""
+# For every interactive figure: how wide the column shows it, how far its content reaches,
+# and its smallest text, both the HTML text of its widgets and legends (inside Bokeh's
+# shadow roots) and the text BokehJS paints on its canvases (the font sizes of its models:
+# titles, axes, legends, colour bars). Text without a letter or digit is an icon (the
+# toolbar's "⋯"), not text a reader reads.
+MEASURE_FIGURES = """() => {
+  const figures = {};
+  const smallest = (figure, size, text) => {
+    if (figure.small === null || size < figure.small) { figure.small = size; figure.what = text; }
+  };
+  for (const el of document.querySelectorAll('.gdlib-figure')) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0) continue;
+    const figure = {width: box.width, content: box.width, small: null, what: ''};
+    const walk = root => {
+      for (const node of root.querySelectorAll('*')) {
+        if (node.shadowRoot) walk(node.shadowRoot);
+        const rect = node.getBoundingClientRect();
+        if (rect.width === 0 || getComputedStyle(node).visibility === 'hidden') continue;
+        figure.content = Math.max(figure.content, rect.right - box.left);
+        for (const child of node.childNodes) {
+          const text = child.nodeType === 3 ? child.textContent.trim() : '';
+          if (/[\\p{L}\\p{N}]/u.test(text))
+            smallest(figure, parseFloat(getComputedStyle(node).fontSize), text.slice(0, 40));
+        }
+      }
+    };
+    walk(el);
+    figures[el.id] = figure;
+  }
+  for (const view of (window.Bokeh && Bokeh.index ? [...Bokeh.index] : [])) {
+    const el = view.el && view.el.closest('.gdlib-figure');
+    if (!el || !figures[el.id]) continue;
+    for (const model of view.model.document.all_models) {
+      for (const [name, value] of Object.entries(model.attributes || {})) {
+        const size = value && typeof value === 'object' ? value.value : value;
+        if (name.endsWith('font_size') && typeof size === 'string' && size.endsWith('px'))
+          smallest(figures[el.id], parseFloat(size), `${model.type}.${name}`);
+      }
+    }
+  }
+  return figures;
 }"""
 MATH_TYPESET = ("() => document.querySelector('[id^=\"MathJax-Element\"], mjx-container, "
                 ".MathJax_Display, .MathJax')")
@@ -289,6 +331,25 @@ def figure_text_problems(page: Path, measured: dict) -> tuple[list[str], list[st
     return problems, notes
 
 
+def interactive_figure_problems(measured: dict, small_print_px: float | None) -> list[str]:
+    """Problems of the interactive figures, from what :data:`MEASURE_FIGURES` measured: one
+    wider than the column (the reader would have to scroll it sideways), or with text shown
+    smaller than the page's small print."""
+    problems = []
+    for number, (figure_id, figure) in enumerate(measured.items(), 1):
+        name = f"interactive figure {number} ({figure_id})"
+        if figure["content"] > figure["width"] + 1:
+            problems.append(f"{name} is {figure['content']:.0f} px wide, wider than the "
+                            f"column ({figure['width']:.0f} px)")
+        if small_print_px and figure["small"] is not None:
+            limit = min_text_px(small_print_px)
+            if figure["small"] < limit:
+                problems.append(f"{name}: its smallest text, {figure['what']!r}, is "
+                                f"{figure['small']:g} px high, under {limit:.2f} px (the "
+                                f"page's small print)")
+    return problems
+
+
 def figure_ids(html: str) -> list[str]:
     """The ids of the interactive figures (:func:`gdlib.viz.web.embed`) in a page's HTML."""
     return FIGURE_ID.findall(html)
@@ -443,8 +504,11 @@ def visit_page(browser, page_path: Path, shot: Path) -> tuple[Visit, int]:
         checked = exercise_figures(page, figure_ids(html), visit)
         page.evaluate("() => window.scrollTo(0, 0)")
         page.screenshot(path=str(shot))
-        problems, notes = figure_text_problems(page_path, page.evaluate(MEASURE_TEXT))
+        measured = page.evaluate(MEASURE_TEXT)
+        problems, notes = figure_text_problems(page_path, measured)
         visit.errors += problems
+        visit.errors += interactive_figure_problems(page.evaluate(MEASURE_FIGURES),
+                                                    measured.get("small"))
         visit.notes += notes
     finally:
         context.close()

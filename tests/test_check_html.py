@@ -193,15 +193,15 @@ def test_the_text_chunks_of_a_png_are_read_and_anything_else_has_none(tmp_path):
 
 
 def test_the_smallest_text_allowed_is_tied_to_the_page_s_small_print():
-    assert check_html.min_text_px(14) == pytest.approx(9.1)
+    assert check_html.min_text_px(14) == pytest.approx(14)
     assert check_html.min_text_px(20) > check_html.min_text_px(14)
 
 
 def test_a_figure_whose_text_is_shown_too_small_fails_and_one_without_a_record_is_noted(tmp_path):
     from PIL import Image
 
-    _matplotlib_png(tmp_path / "small.png", 7)  # 9.7 px in the PNG
-    _matplotlib_png(tmp_path / "large.png", 14)  # 19.4 px in the PNG
+    _matplotlib_png(tmp_path / "small.png", 11)  # 15.3 px in the PNG
+    _matplotlib_png(tmp_path / "large.png", 16)  # 22.2 px in the PNG
     _matplotlib_png(tmp_path / "old.png", 7, record=False)
     Image.new("RGB", (10, 10)).save(tmp_path / "photo.png")  # not a figure: ignored
     shown = [{"src": name, "natural": 1000, "shown": 688}
@@ -209,7 +209,7 @@ def test_a_figure_whose_text_is_shown_too_small_fails_and_one_without_a_record_i
     problems, notes = check_html.figure_text_problems(
         tmp_path / "page.html", {"small": 14.0, "what": "code", "images": shown})
     assert len(problems) == 1 and "figure 1 (small.png" in problems[0], problems
-    assert "'a line' (7 pt), is shown 6.69 px high, under 9.10 px" in problems[0]
+    assert "'a line' (11 pt), is shown 10.51 px high, under 14.00 px" in problems[0]
     assert notes == ["1 matplotlib figure(s) do not record their text size (re-execute the "
                      "notebook with scripts/execute_notebooks.py)"]
     shown[1]["shown"] = 1000  # at its natural width the same figure passes
@@ -237,7 +237,7 @@ def test_the_kernel_hook_records_the_smallest_text_a_figure_draws(tmp_path):
 
 def test_in_a_browser_a_figure_shown_narrower_than_its_pixels_fails_on_small_text(tmp_path):
     chromium, sync_playwright = _browser()
-    _matplotlib_png(tmp_path / "plot.png", 7)
+    _matplotlib_png(tmp_path / "plot.png", 11)
     page = tmp_path / "page.html"
     body = ('<main><p style="font-size:16px">Prose.</p><pre style="font-size:14px">code</pre>'
             '<details><summary>more</summary><img src="plot.png" style="width:{}px"></details>'
@@ -250,5 +250,5 @@ def test_in_a_browser_a_figure_shown_narrower_than_its_pixels_fails_on_small_tex
         page.write_text(body.format(1000))
         full, _ = check_html.visit_page(browser, page, tmp_path / "b.png")
         browser.close()
-    assert len(narrow.errors) == 1 and "is shown 6.69 px high, under 9.10 px" in narrow.errors[0]
+    assert len(narrow.errors) == 1 and "is shown 10.51 px high, under 14.00 px" in narrow.errors[0]
     assert full.errors == []

@@ -5,7 +5,8 @@ figures a reader can drive with or without a kernel. Imports the layers below it
 
 Modules: :mod:`~gdlib.viz.backdrop`, :mod:`~gdlib.viz.controls`, :mod:`~gdlib.viz.curves`,
 :mod:`~gdlib.viz.explorer`, :mod:`~gdlib.viz.landscape`,
-:mod:`~gdlib.viz.live_figure`, :mod:`~gdlib.viz.packing`, :mod:`~gdlib.viz.palette`,
+:mod:`~gdlib.viz.live_figure`, :mod:`~gdlib.viz.packing`, :mod:`~gdlib.viz.page`,
+:mod:`~gdlib.viz.palette`,
 :mod:`~gdlib.viz.phase`, :mod:`~gdlib.viz.plotting`, :mod:`~gdlib.viz.race`,
 :mod:`~gdlib.viz.web`, :mod:`~gdlib.viz.widgets`.
 """

@@ -29,7 +29,7 @@ from matplotlib.lines import Line2D
 from gdlib.optim.base import GradientTransformation
 from gdlib.problems.data import Dataset
 from gdlib.train.training import History, Loss, shuffled_orders, train_sweep
-from gdlib.viz import controls, packing
+from gdlib.viz import controls, packing, page
 from gdlib.viz.live_figure import LiveFigure
 from gdlib.viz.widgets import SYMBOLS
 
@@ -134,7 +134,7 @@ def _limits(runs: History, optimum: float) -> tuple[float, float]:
     return max(finite.min(), 1e-12) / 3, min(finite.max(), start * 1e3) * 3
 
 
-FIGSIZE = (9, 3.4)
+FIGSIZE = (page.COLUMN_INCHES, 3.4)
 
 
 def _figure(values: np.ndarray, finals: np.ndarray, diverged: np.ndarray, name: str,
@@ -151,7 +151,7 @@ def _figure(values: np.ndarray, finals: np.ndarray, diverged: np.ndarray, name: 
     ax_sweep.set(ylim=limits, xlabel=SYMBOLS.get(name, name), ylabel="after the last epoch",
                  title="every run", yscale="log")
     if diverged.any():
-        ax_sweep.legend(fontsize=8, loc="upper left")
+        ax_sweep.legend(loc="upper left")
     (marker,) = ax_sweep.plot([], [], "o", ms=10, mfc="none", mec="crimson", mew=2)
     (curve,) = ax_curve.plot([], [], "o-", color="crimson", lw=2, ms=3)
     return fig, curve, marker

@@ -22,6 +22,7 @@ from matplotlib.axes import Axes
 from gdlib.optim.optimizers import BY_NAME
 from gdlib.problems.surfaces import Surface
 from gdlib.train.runner import Trajectory
+from gdlib.viz import page
 from gdlib.viz.live_figure import LiveFigure
 from gdlib.viz.plotting import contour, loss_curve, path
 from gdlib.viz.widgets import MAX_LOSS, SYMBOLS, _move, live_limits, title
@@ -57,7 +58,7 @@ def hyperparams(name: str, learning_rate: float, knob: float) -> dict[str, float
     return values
 
 
-FIGSIZE = (8.5, 3.5)
+FIGSIZE = (page.COLUMN_INCHES, 3.4)
 
 
 def _draw_map(surface: Surface, ax: Axes) -> None:

@@ -40,6 +40,8 @@ from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from gdlib.viz import page
+
 
 class LiveFigure:
     """A figure shown as an ``ipywidgets.Image`` and redrawn by :meth:`refresh`.
@@ -57,7 +59,7 @@ class LiveFigure:
         full_draws: how many of those drew the whole figure (the others only what moves).
     """
 
-    def __init__(self, figsize: tuple[float, float] = (9, 3.6), dpi: int = 100,
+    def __init__(self, figsize: tuple[float, float] = (page.COLUMN_INCHES, 3.4), dpi: int = 100,
                  layout: str | None = "constrained", quality: int = 90) -> None:
         import ipywidgets
 

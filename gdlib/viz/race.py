@@ -30,7 +30,7 @@ from gdlib.optim.base import GradientTransformation
 from gdlib.optim.hyperparams import check_fraction, check_positive_int, check_range
 from gdlib.problems.surfaces import Surface
 from gdlib.train.runner import Trajectory, run
-from gdlib.viz import packing, palette
+from gdlib.viz import packing, page, palette
 from gdlib.viz.plotting import contour, marks_key
 
 #: A loss above this counts as diverged (the test surfaces start below 100).
@@ -172,7 +172,7 @@ def _loss_limits(runs: Mapping[str, Trajectory], min_value: float) -> tuple[floa
 
 
 def draw(surface: Surface, runs: Mapping[str, Trajectory], *, title: str | None = None,
-         figsize: tuple[float, float] = (9.0, 3.8)) -> Figure:
+         figsize: tuple[float, float] = (page.COLUMN_INCHES, 3.6)) -> Figure:
     """The race as a still picture: paths on the contour map, loss curves beside them.
 
     Example:
@@ -194,8 +194,9 @@ def draw(surface: Surface, runs: Mapping[str, Trajectory], *, title: str | None 
                      label=name)
         steps = max(steps, gap.size - 1)
     ax_loss.set(xlim=(0, steps), ylim=_loss_limits(runs, surface.min_value))
-    # Matplotlib's default sizes: the figure is shown narrower than its pixels in the book.
-    ax_loss.legend(ncol=2 if len(runs) > 4 else 1)
+    # Below both panels, in rows of up to five: over the loss curves it would hide them.
+    fig.legend(*ax_loss.get_legend_handles_labels(), loc="outside lower center",
+               ncol=min(len(runs), 5), frameon=False)
     ax_path.set_title(title or surface.name)
     marks_key(fig, [surface], starts=False)
     return fig
@@ -264,7 +265,7 @@ def packed_runs(surface: Surface, runs: Mapping[str, Trajectory]) -> tuple[np.nd
 
 def replay(surface: Surface, runs: Mapping[str, Trajectory], *, title: str | None = None,
            window: tuple[tuple[float, float], tuple[float, float]] | None = None,
-           width: int = 260):
+           width: int = 250):
     """The race as an interactive figure that plays in a static web page, without a kernel.
 
     Left, the paths over the contour map up to the step the slider shows, with a dot where
@@ -395,7 +396,7 @@ def draw_3d(surface: Surface, runs: Mapping[str, Trajectory], *, ax: Any = None,
         '3d'
     """
     if ax is None:
-        ax = plt.figure(figsize=(6, 4.5), layout="constrained").add_subplot(projection="3d")
+        ax = plt.figure(figsize=(6, 4.6), layout="constrained").add_subplot(projection="3d")
     (x0, x1), (y0, y1) = window or surface.window
     X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
     Z = np.asarray(jax.vmap(surface.fn)(np.stack([X.ravel(), Y.ravel()], -1)),

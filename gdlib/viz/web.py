@@ -44,8 +44,11 @@ import numpy as np
 BUNDLES = ("bokeh", "bokeh-widgets")
 
 #: Text sizes in CSS pixels, no smaller than the page's own small print (the theme's code and
-#: captions, about 13 px).
-FONT = {"title": "14px", "axis_label": "13px", "tick": "13px", "legend": "13px"}
+#: captions, :data:`gdlib.viz.page.SMALL_PRINT_PX`), for the text BokehJS paints on its canvases.
+FONT = {"title": "15px", "axis_label": "14px", "tick": "14px", "legend": "14px"}
+#: The same for the text of Bokeh's widgets (slider titles, buttons; BokehJS's default is
+#: 12 px): a CSS variable its style sheets read, set on the figure's ``div``.
+WIDGET_STYLE = "--bokeh-font-size: 14px"
 
 _figures = itertools.count(1)
 
@@ -170,7 +173,7 @@ def embed(root: Any, *, on_ready: Iterable[Any] = ()) -> Any:
     text = json.dumps(item, separators=(",", ":"), ensure_ascii=False)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e")  # never ends the script tag
     boot = _BOOT % {"target": target, "version": version(), "bundles": json.dumps(BUNDLES)}
-    return HTML(f'<div class="gdlib-figure" id="{target}"></div>\n'
+    return HTML(f'<div class="gdlib-figure" id="{target}" style="{WIDGET_STYLE}"></div>\n'
                 f'<script type="application/json" id="{target}-item">{text}</script>\n'
                 f"<script>\n{boot}\n</script>")
 
