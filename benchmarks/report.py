@@ -85,13 +85,23 @@ def _plain_ticks(axis) -> None:
     axis.set_minor_formatter(NullFormatter())
 
 
-def _axes(ax: Axes | None, size: tuple[float, float] = (6, 3.5)) -> Axes:
-    return ax if ax is not None else plt.figure(figsize=size, layout="constrained").gca()
+def _axes(ax: Axes | None, height: float) -> Axes:
+    """``ax``, or the axes of a new figure one column wide (:mod:`gdlib.viz.page`)."""
+    if ax is not None:
+        return ax
+    return plt.figure(figsize=(page.COLUMN_INCHES, height), layout="constrained").gca()
+
+
+def _legend_below(ax: Axes, handles: list | None = None, ncols: int = 2) -> None:
+    """The legend under the figure, in ``ncols`` columns: beside the axes it would take the
+    plot's width, over them it would hide bars (a figure drawn with a constrained layout)."""
+    handles = handles if handles is not None else ax.get_legend_handles_labels()[0]
+    ax.figure.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False)
 
 
 def plot_step(res: Result | None, ax: Axes | None = None) -> Axes:
     """Milliseconds per optimizer step, by library, for each optimizer (log scale)."""
-    ax = _axes(ax, (page.COLUMN_INCHES, 3.5))
+    ax = _axes(ax, 4.2)
     if _skipped(ax, res, "Optimizer step"):
         return ax
     names = ["gdlib", "optax", "torch fused", "torch foreach", "torch default", "memory bound"]
@@ -114,14 +124,15 @@ def plot_step(res: Result | None, ax: Axes | None = None) -> Axes:
     params = res["config"]["num_params"]
     ax.set(ylabel="ms per step (median)",
            title=f"One step on {params / 1e6:g} million float32 parameters")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))  # not over the bars
+    _legend_below(ax, ncols=3)
     return ax
 
 
 def plot_sweep(res: Result | None, axes: tuple[Axes, Axes] | None = None) -> tuple[Axes, Axes]:
     """Left: the sweep three ways (log scale); right: time against the number of configs."""
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(page.COLUMN_INCHES, 3.5), layout="constrained")
+    if axes is None:  # one above the other, each the column's width (its own layout)
+        fig = plt.figure(figsize=(page.COLUMN_INCHES, 5.6), layout="constrained")
+        axes = tuple(panel.subplots() for panel in fig.subfigures(2, 1))
     ax_bar, ax_scale = axes
     if _skipped(ax_bar, res, "Sweep"):
         _skipped(ax_scale, res, "Sweep scaling")
@@ -150,7 +161,7 @@ def plot_slider(res: Result | None, ax: Axes | None = None) -> Axes:
     """Latency of the live widgets' changes: for each widget the first move, the median move
     (split into recompute and draw) and the slowest move and menu change, beside the target
     and the previous drawing (the whole figure redrawn and encoded as PNG per change)."""
-    ax = _axes(ax, (8, 3.6))
+    ax = _axes(ax, 5.6)
     if _skipped(ax, res, "Slider"):
         return ax
     widgets = list(res["config"]["widgets"])
@@ -181,17 +192,17 @@ def plot_slider(res: Result | None, ax: Axes | None = None) -> Axes:
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
     ax.set(xlabel="ms from a change to a new picture", title="Live widgets: time per change")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    _legend_below(ax)
     return ax
 
 
 def plot_first_call(res: Result | None, ax: Axes | None = None) -> Axes:
     """First-call time (trace, compile, run) of gdlib's entry points and their peers."""
-    ax = _axes(ax, (10, 3.2))
+    ax = _axes(ax, 4.4)
     if _skipped(ax, res, "First call"):
         return ax
     measured = [r for r in rows(res) if "first_call_ms" in r]
-    labels = [f"{r['case']} ({r['name']})" for r in measured]
+    labels = [r["case"] for r in measured]  # gdlib or its peer: the bar's colour
     ax.barh(labels, [r["first_call_ms"] for r in measured],
             color=["C0" if r["name"] == "gdlib" else "C1" for r in measured])
     imports = rows(res, "import")
@@ -205,15 +216,14 @@ def plot_first_call(res: Result | None, ax: Axes | None = None) -> Axes:
     from matplotlib.patches import Patch
 
     handles, _ = ax.get_legend_handles_labels()
-    ax.legend(handles=[Patch(color="C0", label="gdlib"),
-                       Patch(color="C1", label="the same in plain JAX or optax"), *handles],
-              loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    _legend_below(ax, [Patch(color="C0", label="gdlib"),
+                       Patch(color="C1", label="the same in plain JAX or optax"), *handles])
     return ax
 
 
 def plot_data_parallel(res: Result | None, ax: Axes | None = None) -> Axes:
     """Speed-up against the number of devices, with the ideal line and the core count."""
-    ax = _axes(ax, (8, 3.5))
+    ax = _axes(ax, 4.2)
     if _skipped(ax, res, "Data-parallel step"):
         return ax
     devices = res["config"]["devices"]
@@ -237,13 +247,13 @@ def plot_data_parallel(res: Result | None, ax: Axes | None = None) -> Axes:
     ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xticks(devices, [str(n) for n in devices])
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    _legend_below(ax)
     return ax
 
 
 def plot_book(res: Result | None, ax: Axes | None = None) -> Axes:
     """Seconds per notebook under nbval, the floor notebook, and the whole book."""
-    ax = _axes(ax, (8, 3))
+    ax = _axes(ax, 4)
     if _skipped(ax, res, "Book"):
         return ax
     notebooks = rows(res, "notebook")
@@ -252,7 +262,7 @@ def plot_book(res: Result | None, ax: Axes | None = None) -> Axes:
     whole = [r for r in rows(res, "book") if r["name"].startswith("whole")]
     title = "Each notebook under nbval"
     if whole:
-        title += f"; the whole book, two at a time: {whole[0]['seconds']:.0f} s"
+        title += f";\nthe whole book, two at a time: {whole[0]['seconds']:.0f} s"
     ax.invert_yaxis()
     ax.set(xlabel="seconds", title=title)
     return ax

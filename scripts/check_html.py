@@ -128,8 +128,13 @@ MEASURE_FIGURES = """() => {
     const el = view.el && view.el.closest('.gdlib-figure');
     if (!el || !figures[el.id]) continue;
     for (const model of view.model.document.all_models) {
-      for (const [name, value] of Object.entries(model.attributes || {})) {
+      const attributes = model.attributes || {};
+      for (const [name, value] of Object.entries(attributes)) {
         const size = value && typeof value === 'object' ? value.value : value;
+        // the size of a text the model does not draw (an axis without a label, a colour bar
+        // without a title: axis_label_text_font_size goes with axis_label) does not count
+        const text = name === 'text_font_size' ? 'text' : name.replace(/_text_font_size$/, '');
+        if (text in attributes && !attributes[text]) continue;
         if (name.endsWith('font_size') && typeof size === 'string' && size.endsWith('px'))
           smallest(figures[el.id], parseFloat(size), `${model.type}.${name}`);
       }
