@@ -157,3 +157,11 @@ def test_replay_text_does_not_depend_on_the_last_digits_of_the_runs(monkeypatch)
 def test_replay_needs_runs():
     with pytest.raises(ValueError, match="at least one run"):
         race.replay(surfaces.saddle(), {})
+
+
+def test_the_still_race_has_one_key_under_it_naming_every_run_and_the_map_s_marks():
+    bowl = surfaces.quadratic_bowl()
+    fig = race.draw(bowl, race.race(bowl, {"SGD": gdlib.sgd(0.1), "Adam": gdlib.adam(0.1)}, 5))
+    assert len(fig.legends) == 1 and all(ax.get_legend() is None for ax in fig.axes)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["SGD", "Adam",
+                                                                  "global minimum"]

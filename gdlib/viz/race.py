@@ -194,11 +194,11 @@ def draw(surface: Surface, runs: Mapping[str, Trajectory], *, title: str | None 
                      label=name)
         steps = max(steps, gap.size - 1)
     ax_loss.set(xlim=(0, steps), ylim=_loss_limits(runs, surface.min_value))
-    # Below both panels, in rows of up to five: over the loss curves it would hide them.
-    fig.legend(*ax_loss.get_legend_handles_labels(), loc="outside lower center",
-               ncol=min(len(runs), 5), frameon=False)
     ax_path.set_title(title or surface.name)
-    marks_key(fig, [surface], starts=False)
+    # One key below both panels, the runs and then the map's marks, in rows of up to four
+    # (five would make the figure wider than the column): over the curves it would hide them.
+    marks_key(fig, [surface], starts=False, handles=ax_loss.get_legend_handles_labels()[0],
+              ncol=min(len(runs) + 1, 4))
     return fig
 
 
