@@ -252,3 +252,34 @@ def test_in_a_browser_a_figure_shown_narrower_than_its_pixels_fails_on_small_tex
         browser.close()
     assert len(narrow.errors) == 1 and "is shown 10.51 px high, under 14.00 px" in narrow.errors[0]
     assert full.errors == []
+
+
+def test_the_kernel_hook_stores_the_same_pixels_in_fewer_bytes(tmp_path):
+    import io
+    import pickle
+
+    import numpy as np
+    from PIL import Image
+
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import base64, io, pickle, runpy, sys, matplotlib\n"
+        "matplotlib.use('Agg')\n"
+        "import matplotlib.pyplot as plt\n"
+        "from IPython.core import pylabtools\n"
+        "fig, ax = plt.subplots(dpi=100)\n"
+        "ax.contourf([[0, 1, 2], [1, 2, 3], [2, 3, 5]], levels=20, cmap='Blues')\n"
+        "ax.plot([0, 2], [0, 2], label='a line'); ax.legend()\n"
+        "plain = pylabtools.print_figure(fig, 'png')\n"
+        f"runpy.run_path({str(SCRIPTS / 'figure_text.py')!r})['install']()\n"
+        "hooked = pylabtools.print_figure(fig, 'png')\n"
+        "encoded = pylabtools.print_figure(fig, 'png', base64=True)\n"
+        "sys.stdout.buffer.write(pickle.dumps((plain, hooked, base64.b64decode(encoded))))\n")
+    plain, hooked, decoded = pickle.loads(
+        subprocess.run([sys.executable, str(script)], capture_output=True, check=True).stdout)
+    assert decoded == hooked and len(hooked) < len(plain)
+    before, after = Image.open(io.BytesIO(plain)), Image.open(io.BytesIO(hooked))
+    assert (before.mode, after.mode) == ("RGBA", "RGB")
+    assert np.array_equal(np.asarray(before.convert("RGB")), np.asarray(after))
+    chunks = check_html.png_text(hooked)
+    assert chunks["Software"].startswith("Matplotlib") and check_html.FIGURE_TEXT_KEY in chunks

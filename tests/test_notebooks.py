@@ -1,12 +1,16 @@
 """What every notebook of the book must have: a Colab cell, the device it runs on, exercises."""
 
+import base64
 import importlib.util
+import json
 import re
 import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from gdlib.viz import page
 
 ROOT = Path(__file__).resolve().parent.parent
 spec = importlib.util.spec_from_file_location("set_repository",
@@ -162,3 +166,35 @@ def test_the_build_says_when_it_is_not_the_pinned_commit(tmp_path, monkeypatch):
     answers[("rev-parse", "-q", "--verify", f"{set_repository.repository_ref()}^{{commit}}")] = \
         "a" * 40
     assert set_repository.build_warnings() == []
+
+
+spec = importlib.util.spec_from_file_location("check_html", ROOT / "scripts" / "check_html.py")
+check_html = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(check_html)
+
+
+def stored_figures(path):
+    """The Matplotlib PNGs a notebook stores: (the cell's first line, the PNG's bytes)."""
+    for cell in read(path).cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            png = output.get("data", {}).get("image/png")
+            if png:
+                yield cell.source.splitlines()[0][:60], base64.b64decode(png)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_stored_figure_shows_its_text_at_least_at_the_page_s_small_print(path):
+    # What make check-html measures in a browser, from the PNG alone: its smallest text
+    # (recorded in the PNG by scripts/figure_text.py) shrunk as the column shrinks a PNG
+    # wider than itself. In the book's style (gdlib.viz.page) a figure passes.
+    for first_line, png in stored_figures(path):
+        chunks = check_html.png_text(png)
+        if not chunks.get("Software", "").startswith("Matplotlib"):
+            continue
+        assert check_html.FIGURE_TEXT_KEY in chunks, f"re-execute {path.name}: {first_line}"
+        record = json.loads(chunks[check_html.FIGURE_TEXT_KEY])
+        if record["px"] is None:
+            continue
+        width = int.from_bytes(png[16:20], "big")  # the PNG's IHDR chunk
+        shown = record["px"] * min(1.0, page.COLUMN_PX / width)
+        assert shown >= page.SMALL_PRINT_PX, (first_line, record["text"], round(shown, 2))

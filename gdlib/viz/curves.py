@@ -238,7 +238,7 @@ gdlibShow();
 def explorable(make_optimizer: Callable[..., GradientTransformation], loss_fn: Loss,
                params: PyTree, data: Dataset, key: Any, num_epochs: int, batch_size: int, *,
                optimum: float = 0.0, initial: Mapping[str, float] | None = None,
-               width: int = 300, **hyperparams: Any):
+               width: int = 270, **hyperparams: Any):
     """Training curves for every value of one hyperparameter, trained in one vmapped call, as
     an interactive figure that works in a static page, offline.
 
@@ -254,7 +254,8 @@ def explorable(make_optimizer: Callable[..., GradientTransformation], loss_fn: L
         optimum: subtracted from the losses before the log scale (e.g. the batch solution's
             training loss), 0 by default.
         initial: where the slider starts (the nearest value; default: the middle one).
-        width: the width of the left panel in CSS pixels.
+        width: the width of the left panel in CSS pixels (270: the whole figure, 662 px,
+            fits the book's 688-px column, :data:`gdlib.viz.page.COLUMN_PX`).
         **hyperparams: exactly one list (the slider) and any fixed numbers.
 
     Returns:
