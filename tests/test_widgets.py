@@ -85,7 +85,7 @@ def test_explorable_has_a_slider_per_list_and_carries_every_run_of_the_grid():
 def test_explorable_with_one_list_shows_every_run_against_the_value():
     html = widgets.explorable(surfaces.quadratic_bowl(), gdlib.sgd, 30,
                               learning_rate=[0.01, 0.05, 0.1, 0.25]).data
-    assert "✕ diverged" in html and html.count('"name":"Slider"') == 1
+    assert "✕: diverged" in html and html.count('"name":"Slider"') == 1
 
 
 @pytest.mark.parametrize("lists", [{}, {"learning_rate": [0.1, 0.2], "momentum": [0.0, 0.5],

@@ -164,7 +164,7 @@ def outcome_panel(lists: Mapping[str, np.ndarray], outcome: Any, *, width: int =
     plot = figure(frame_width=width, frame_height=int(width * 0.6),
                   x_axis_type="log" if log_x else "linear", y_axis_type="log",
                   y_range=Range1d(bottom / 3, top * 3), tools="", toolbar_location=None,
-                  title=f"{title} (✕ diverged)")
+                  title=f"{title}\n(✕: diverged)")  # two lines: one is wider than the panel
     ok = np.isfinite(outcome)
     source = ColumnDataSource({"x": values, "y": np.where(ok, np.maximum(outcome, bottom),
                                                           np.nan)})

@@ -263,6 +263,10 @@ def packed_runs(surface: Surface, runs: Mapping[str, Trajectory]) -> tuple[np.nd
     return packing.pack_paths(surface.window, xy, gaps)
 
 
+#: The height of one row of a replay's legend, in CSS pixels (14-pixel text, 1 pixel apart).
+LEGEND_ROW_PX = 19
+
+
 def replay(surface: Surface, runs: Mapping[str, Trajectory], *, title: str | None = None,
            window: tuple[tuple[float, float], tuple[float, float]] | None = None,
            width: int = 250):
@@ -299,6 +303,7 @@ def replay(surface: Surface, runs: Mapping[str, Trajectory], *, title: str | Non
         Button,
         ColumnDataSource,
         CustomJS,
+        FixedTicker,
         HoverTool,
         Legend,
         LegendItem,
@@ -317,12 +322,19 @@ def replay(surface: Surface, runs: Mapping[str, Trajectory], *, title: str | Non
     gaps = np.concatenate([_gap(t, surface.min_value) for t in runs.values()])
     low, high = web.decades(gaps)
     path_plot = backdrop.map_plot(shown, width=width, title=title)
-    frame_height = path_plot.frame_height
+    marks = sum("gdlib-mark" in r.tags for r in path_plot.renderers)
+    # The legend, beside the loss panel, names every run, the start and the map's marks, one
+    # row each (and its title): the panel is at least that tall, or its last rows are cut off.
+    rows = len(runs) + 1 + marks
+    frame_height = max(path_plot.frame_height, (rows + 1) * LEGEND_ROW_PX + 16)
     loss_plot = figure(frame_width=int(width * 0.58), frame_height=frame_height,
                        y_axis_type="log", x_range=Range1d(0, num_steps, bounds=(0, num_steps)),
                        y_range=Range1d(low, high), tools="pan,wheel_zoom,box_zoom,reset",
                        title="gap to the minimum")
     loss_plot.xaxis.axis_label = "step t"
+    # A narrow panel: three or four round steps, none at the right edge, where its label
+    # would run into the legend.
+    loss_plot.xaxis.ticker = FixedTicker(ticks=web.step_ticks(num_steps))
     loss_plot.yaxis.axis_label = "J(θₜ) − J*"
     empty = {"x": np.zeros(0), "y": np.zeros(0), "step": np.zeros(0), "gap": np.zeros(0)}
     trails, dots, items, hovered = [], [], [], []
@@ -352,7 +364,7 @@ def replay(surface: Surface, runs: Mapping[str, Trajectory], *, title: str | Non
                            *backdrop.marks(path_plot, loss_plot)],
                     click_policy="hide", label_text_font_size=web.FONT["legend"],
                     title="click to hide", title_text_font_size=web.FONT["legend"], spacing=1,
-                    glyph_width=18, label_height=16, padding=4, margin=4)
+                    glyph_width=18, label_height=LEGEND_ROW_PX - 1, padding=4, margin=4)
     loss_plot.add_layout(legend, "right")
     web.style(loss_plot)
     slider = Slider(start=0, end=num_steps, value=num_steps, step=1, title="step",

@@ -218,6 +218,21 @@ def log_ticks(low: float, high: float, most: int = 5) -> list[float]:
     return [float(10.0**e) for e in sorted(exponents)]
 
 
+def step_ticks(num_steps: int) -> list[int]:
+    """Ticks for a step axis from 0 to ``num_steps`` in a narrow panel: three or four round
+    steps from 0 (1, 2, 2.5 or 5 times a power of ten apart), none in the last tenth, where
+    a label would run past the panel's edge.
+
+    Example:
+        >>> step_ticks(40), step_ticks(100), step_ticks(150), step_ticks(1000)
+        ([0, 10, 20, 30], [0, 25, 50, 75], [0, 50, 100], [0, 250, 500, 750])
+    """
+    spacings = sorted({m * 10**e for e in range(10) for m in (1, 2, 5)}
+                      | {25 * 10**e for e in range(9)})
+    spacing = next(d for d in spacings if d >= num_steps / 4)
+    return list(range(0, int(0.9 * num_steps) + 1, spacing))
+
+
 def style(plot: Any, *, toolbar: bool = True) -> Any:
     """The book's look for a Bokeh plot: legible text (:data:`FONT`), a toolbar that shows
     on hover, no logo. Returns ``plot``."""

@@ -201,7 +201,7 @@ def explorable(surface: Surface, make_optimizer: Callable[..., GradientTransform
         (True, True)
     """
     from bokeh.layouts import column, row
-    from bokeh.models import ColumnDataSource, CustomJS, Div, HoverTool, Range1d
+    from bokeh.models import ColumnDataSource, CustomJS, Div, FixedTicker, HoverTool, Range1d
     from bokeh.plotting import figure
 
     from gdlib.viz import backdrop, web
@@ -233,6 +233,7 @@ def explorable(surface: Surface, make_optimizer: Callable[..., GradientTransform
     curve = web.glyph(loss_plot, path, "Line", x="step", y="gap", line_color=color,
                       line_width=2)
     loss_plot.xaxis.axis_label = "step t"
+    loss_plot.xaxis.ticker = FixedTicker(ticks=web.step_ticks(num_steps))
     loss_plot.yaxis.axis_label = "J(θₜ) − J*"
     tooltips = [("step", "@step{0}"), ("J − J*", "@gap{%.3g}")]
     path_plot.add_tools(HoverTool(renderers=[trail], tooltips=tooltips,
