@@ -58,6 +58,17 @@ def main(argv: list[str]) -> int:
         else:
             importlib.import_module(name)
 
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gdlib.viz import page
+
+    plt.style.use(page.STYLE)  # a data file of the package (pyproject's package-data)
+    assert plt.rcParams["font.size"] == page.FONT_POINTS, plt.rcParams["font.size"]
+    print(f"  the book's Matplotlib style, {page.STYLE!r}, ships with the package")
+
     from gdlib.problems import data
 
     if "data" in extras:
