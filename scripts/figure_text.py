@@ -5,7 +5,7 @@ scripts/execute_notebooks.py runs :func:`install` in each kernel it starts (an i
 PNGs that IPython makes of matplotlib figures (the inline backend's figure printing,
 ``IPython.core.pylabtools.print_figure``) carry a PNG tEXt chunk, ``KEY``, whose value is
 JSON: the font size in PNG pixels of the smallest text the figure actually drew (visible,
-non-empty ``Text`` artists: tick labels, legend entries, titles, axis labels, annotations),
+non-empty ``Text`` artists, as :func:`gdlib.viz.page.drawn_texts` finds them),
 that size in points, the dpi, and the text itself. A figure that draws no text records
 ``{"px": null}``.
 
@@ -23,8 +23,6 @@ import base64
 import json
 
 KEY = "gdlib:smallest-text"
-
-_drawn: list[tuple[float, str]] | None = None
 
 
 def record(sizes: list[tuple[float, str]], dpi: float) -> dict:
@@ -68,32 +66,18 @@ def compact(png: bytes) -> bytes:
 def install() -> None:
     """Make IPython's PNGs of matplotlib figures carry ``KEY`` (idempotent)."""
     import IPython.core.pylabtools as pylabtools
-    from matplotlib.text import Text
 
     if getattr(pylabtools.print_figure, "_records_text", False):
         return
-    draw = Text.draw
-
-    def recording_draw(self, renderer, *args, **kwargs):
-        if _drawn is not None and self.get_visible() and self.get_text().strip():
-            _drawn.append((float(self.get_fontsize()), self.get_text().strip()))
-        return draw(self, renderer, *args, **kwargs)
-
-    Text.draw = recording_draw
     print_figure = pylabtools.print_figure
 
     def recording_print_figure(fig, fmt="png", *args, **kwargs):
-        global _drawn
         if fmt not in ("png", "retina") or "metadata" in kwargs:
             return print_figure(fig, fmt, *args, **kwargs)
+        from gdlib.viz.page import drawn_texts  # the texts the PNG will show
+
         dpi = kwargs.get("dpi", fig.dpi) * (2 if fmt == "retina" else 1)
-        _drawn = []
-        try:
-            # Draw once without making pixels: the same artists as the PNG will show.
-            fig.draw_without_rendering()
-            value = json.dumps(record(_drawn, dpi), ensure_ascii=True, sort_keys=True)
-        finally:
-            _drawn = None
+        value = json.dumps(record(drawn_texts(fig), dpi), ensure_ascii=True, sort_keys=True)
         encode = kwargs.pop("base64", False)
         data = print_figure(fig, fmt, *args, metadata={KEY: value}, base64=False, **kwargs)
         if data is None:  # an empty figure: no output

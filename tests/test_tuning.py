@@ -132,3 +132,30 @@ def test_variant_curves_need_variants_that_set_the_same_hyperparameters():
     with pytest.raises(ValueError, match="momentum must be"):
         tuning.variant_curves(gdlib.momentum, {"a": {"momentum": 1.5}}, loss, init,
                               tuning_data, test, **kwargs)
+
+
+def test_the_switch_effects_plot_draws_each_seed_and_the_mean_change_from_both_ends():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rates = np.array([0.1, 1.0, 10.0])
+
+    def curve(name, test_loss):  # chosen at the middle rate, on validation
+        val = np.array([[2.0, 1.0, 2.0]] * 2)
+        return tuning.Curve(name, rates, val, np.column_stack([[9.0, 9.0], test_loss, [9.0, 9.0]]))
+
+    results = [curve("A", [1.0, 2.0]), curve("A, no x", [1.5, 2.0]),
+               curve("B", [1.0, 1.0]), curve("B, with x", [0.8, 1.0])]
+    fig, ax = plt.subplots()
+    tuning.plot_switch_effects(ax, results, {"x": ("A, no x", "B, with x")}, ends=("A", "B"))
+    means = {line.get_label(): (line.get_xdata()[0], line.get_ydata()[0])
+             for line in ax.get_lines() if line.get_label().startswith("mean")}
+    assert means["mean, from A's end"] == pytest.approx((25.0, -0.15))  # +50 % and 0 %
+    assert means["mean, from B's end"] == pytest.approx((12.5, 0.15))  # +25 % and 0 %
+    seeds = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert [list(line.get_xdata()) for line in seeds] == [pytest.approx([50.0, 0.0]),
+                                                          pytest.approx([25.0, 0.0])]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["x"]
+    plt.close(fig)

@@ -429,3 +429,28 @@ def plot_curves(ax, results: list[Curve], *, colors: dict[str, str] | None = Non
         ax.plot(result.learning_rate, mean[result.index], "o", color=line.get_color())
     ax.set(xscale="log", yscale="log", xlabel="learning rate η",
            ylabel="final validation loss")
+
+
+def plot_switch_effects(ax, results: list[Curve], switches: dict[str, tuple[str, str]],
+                        ends: tuple[str, str] = ("Adam", "RMSprop")) -> None:
+    r"""How much each switch moves the test loss, seed by seed, from either end of an ablation.
+
+    For each switch ``name -> (first end's variant, second end's variant)``, a row: from the
+    first end the change :math:`100 (J_\text{variant} / J_\text{end} - 1)` %, from the
+    second end :math:`100 (J_\text{end} / J_\text{variant} - 1)` % (the switch made in the
+    direction that leads from the first end to the second), each seed a faint dot and the
+    mean over seeds a diamond; every loss at the run's chosen rate (:attr:`Curve.index`).
+    """
+    test = {r.name: r.test[:, r.index] for r in results}  # per seed, at the chosen rate
+    first, second = ends
+    for row, (from_first, from_second) in enumerate(switches.values()):
+        for end, change, shift, color in [
+                (first, test[from_first] / test[first], -0.15, "C0"),
+                (second, test[second] / test[from_second], 0.15, "C1")]:
+            ax.plot(100 * (change - 1), np.full(change.shape, row + shift), "o", ms=4,
+                    alpha=0.4, color=color)
+            ax.plot(100 * (change.mean() - 1), row + shift, "D", color=color,
+                    label=f"mean, from {end}'s end" if row == 0 else None)
+    ax.axvline(0, color="gray", lw=0.8)
+    ax.set(yticks=range(len(switches)), yticklabels=list(switches))
+    ax.invert_yaxis()

@@ -64,12 +64,33 @@ def smallest_text_shown(fig) -> tuple[float, str]:
         (True, '0.0')
         >>> plt.close(fig)
     """
+    drawn = drawn_texts(fig)
+    if not drawn:
+        return float("inf"), ""
+    points, text = min(drawn)
+    width_inches = fig.get_tightbbox(fig.canvas.get_renderer()).width
+    return shown_text_px(points, width_inches, fig.dpi), text
+
+
+def drawn_texts(fig) -> list[tuple[float, str]]:
+    """``(size in points, text)`` of every non-empty, visible text ``fig`` draws (tick labels,
+    legend entries, titles, axis labels, annotations), found by drawing it once without
+    making pixels; texts outside the view or hidden are not drawn and not listed.
+
+    Example:
+        >>> from matplotlib.figure import Figure
+        >>> fig = Figure()
+        >>> _ = fig.text(0.5, 0.5, "shown", fontsize=12)
+        >>> _ = fig.text(0.1, 0.1, "hidden", fontsize=6, visible=False)
+        >>> drawn_texts(fig)
+        [(12.0, 'shown')]
+    """
     from matplotlib.text import Text
 
     drawn: list[tuple[float, str]] = []
     draw = Text.draw
 
-    def recording_draw(self, renderer, *args, **kwargs):  # the texts actually drawn
+    def recording_draw(self, renderer, *args, **kwargs):
         if self.get_visible() and self.get_text().strip():
             drawn.append((float(self.get_fontsize()), self.get_text().strip()))
         return draw(self, renderer, *args, **kwargs)
@@ -79,8 +100,4 @@ def smallest_text_shown(fig) -> tuple[float, str]:
         fig.draw_without_rendering()
     finally:
         Text.draw = draw
-    if not drawn:
-        return float("inf"), ""
-    points, text = min(drawn)
-    width_inches = fig.get_tightbbox(fig.canvas.get_renderer()).width
-    return shown_text_px(points, width_inches, fig.dpi), text
+    return drawn
